@@ -1,0 +1,9 @@
+//! A protocol-compatible lvmetad: LVM2 2.02.188's daemon behaviour in safe Rust.
+
+pub mod cache;
+pub mod handler;
+pub mod hash;
+pub mod log;
+pub mod server;
+
+pub use handler::Daemon;

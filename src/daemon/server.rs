@@ -1,0 +1,395 @@
+//! The daemon process: socket, pidfile lock, one thread per client, signals, idle exit.
+//! Mirrors libdaemon's server (`daemon-server.c`) in LVM2 2.02.188.
+
+use super::handler::Daemon;
+use super::log::Logger;
+use crate::wire::{read_message, write_all, WireError, DEFAULT_MAX_MESSAGE, TERMINATOR};
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Exit status when the pidfile is locked by another instance.
+pub const EXIT_ALREADYRUNNING: i32 = 13;
+
+/// Compiled-in defaults, as a normal LVM2 build has them.
+pub const DEFAULT_SOCKET: &str = "/run/lvm/lvmetad.socket";
+pub const DEFAULT_PIDFILE: &str = "/run/lvmetad.pid";
+
+/// Daemon options (the command line of `lvmetad`).
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub socket_path: PathBuf,
+    pub pidfile: Option<PathBuf>,
+    pub foreground: bool,
+    pub log: Logger,
+    /// Idle exit after this many idle rounds of a second (0 = never).
+    pub idle_timeout: u32,
+    /// Largest request accepted on a connection.
+    pub max_request: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            socket_path: std::env::var_os("LVM_LVMETAD_SOCKET")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| DEFAULT_SOCKET.into()),
+            pidfile: Some(
+                std::env::var_os("LVM_LVMETAD_PIDFILE")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| DEFAULT_PIDFILE.into()),
+            ),
+            foreground: false,
+            log: Logger::quiet(),
+            idle_timeout: 0,
+            max_request: max_request_from_env(),
+        }
+    }
+}
+
+/// `LVMETAD_RS_MAX_REQUEST` (bytes) overrides the request size limit.
+pub fn max_request_from_env() -> usize {
+    std::env::var("LVMETAD_RS_MAX_REQUEST")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_MAX_MESSAGE)
+}
+
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SHUTDOWN.store(true, Ordering::SeqCst);
+}
+
+fn install_signals() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let act = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let ign = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGTERM,
+        Signal::SIGALRM,
+    ] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            let _ = sigaction(s, &act);
+        }
+    }
+    // SAFETY: ignoring a signal installs no handler code.
+    unsafe {
+        let _ = sigaction(Signal::SIGPIPE, &ign);
+    }
+}
+
+/// Take the pidfile lock (`dm_create_lockfile`): a POSIX write lock, pid written.
+fn create_lockfile(path: &Path) -> Result<File, String> {
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .open(path)
+        .map_err(|e| {
+            format!(
+                "Cannot open lockfile [{}], error was [{}]",
+                path.display(),
+                strerror(&e)
+            )
+        })?;
+    let lock = libc::flock {
+        l_type: libc::F_WRLCK as _,
+        l_whence: libc::SEEK_SET as _,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    let mut retries = 0;
+    loop {
+        // SAFETY: F_SETLK with a valid flock struct on an open fd.
+        let r = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETLK, &lock) };
+        if r == 0 {
+            break;
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EACCES) | Some(libc::EAGAIN) if retries < 20 => {
+                retries += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Some(libc::EACCES) | Some(libc::EAGAIN) => {
+                return Err(format!(
+                    "Cannot lock lockfile [{}], error was [{}]",
+                    path.display(),
+                    strerror(&e)
+                ))
+            }
+            _ => return Err("process is already running".into()),
+        }
+    }
+    f.set_len(0).map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        format!(
+            "Cannot truncate pidfile [{}], error was [{}]",
+            path.display(),
+            strerror(&e)
+        )
+    })?;
+    use std::io::Write;
+    (&f).write_all(format!("{}\n", std::process::id()).as_bytes())
+        .map_err(|e| {
+            let _ = std::fs::remove_file(path);
+            format!(
+                "Cannot write pid to pidfile [{}], error was [{}]",
+                path.display(),
+                strerror(&e)
+            )
+        })?;
+    Ok(f)
+}
+
+/// C `strerror()` text for an error.
+pub fn strerror(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
+        None => e.to_string(),
+    }
+}
+
+/// Bind the listening socket (`_open_socket`), removing a stale socket file.
+fn open_socket(path: &Path) -> Result<UnixListener, String> {
+    eprintln!("[D] creating {}", path.display());
+    if path.as_os_str().len() >= 108 {
+        return Err(format!("{}: daemon socket path too long.", path.display()));
+    }
+    // SAFETY: umask only changes this process's file mode mask.
+    let old = unsafe { libc::umask(0o077) };
+    let r = (|| match UnixListener::bind(path) {
+        Ok(l) => Ok(l),
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+            let md = std::fs::symlink_metadata(path)
+                .map_err(|e| format!("stat failed: {}", strerror(&e)))?;
+            if !md.file_type().is_socket() {
+                return Err(format!("{}: not a socket", path.display()));
+            }
+            if md.uid() != nix::unistd::geteuid().as_raw() || md.mode() & 0o077 != 0 {
+                return Err(format!("{}: unrecognised permissions", path.display()));
+            }
+            if UnixStream::connect(path).is_ok() {
+                return Err(format!("Socket {} already in use", path.display()));
+            }
+            eprintln!("removing stale socket {}", path.display());
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("unlink failed: {}", strerror(&e))),
+            }
+            UnixListener::bind(path)
+                .map_err(|e| format!("local socket bind failed after unlink: {}", strerror(&e)))
+        }
+        Err(e) => Err(format!("can't bind local socket: {}", strerror(&e))),
+    })();
+    // SAFETY: restores the previous mask.
+    unsafe {
+        libc::umask(old);
+    }
+    let l = r?;
+    l.set_nonblocking(true)
+        .map_err(|e| format!("setting O_NONBLOCK failed: {}", strerror(&e)))?;
+    Ok(l)
+}
+
+fn daemonise() -> Result<(), i32> {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    use nix::unistd::{fork, ForkResult};
+    install_signals();
+    // SAFETY: called before any thread is started, so the child is a full copy.
+    match unsafe { fork() } {
+        Err(e) => {
+            eprintln!("fork failed:: {}", e);
+            Err(1)
+        }
+        Ok(ForkResult::Parent { child }) => loop {
+            if SHUTDOWN.load(Ordering::SeqCst) {
+                std::process::exit(0);
+            }
+            match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(_, code)) => {
+                    if code != EXIT_ALREADYRUNNING {
+                        eprintln!("Child exited with code {}", code);
+                    }
+                    std::process::exit(code);
+                }
+                Ok(WaitStatus::Signaled(..)) => std::process::exit(1),
+                _ => std::thread::sleep(Duration::from_millis(250)),
+            }
+        },
+        Ok(ForkResult::Child) => {
+            let _ = std::env::set_current_dir("/");
+            if let Ok(null) = OpenOptions::new().read(true).write(true).open("/dev/null") {
+                for fd in 0..3 {
+                    let _ = nix::unistd::dup2(null.as_raw_fd(), fd);
+                }
+            }
+            let _ = nix::unistd::setsid();
+            Ok(())
+        }
+    }
+}
+
+/// Serve one connection until the peer goes away.
+fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
+    let mut buf = Vec::with_capacity(1024);
+    loop {
+        match read_message(&mut stream, &mut buf, max) {
+            Ok(()) => {}
+            Err(WireError::TooLarge(n)) => {
+                daemon.log_error(&format!(
+                    "request exceeds {} bytes without a terminator; closing the connection",
+                    n
+                ));
+                break;
+            }
+            Err(_) => break,
+        }
+        let mut reply = daemon.handle(&buf).body;
+        reply.extend_from_slice(TERMINATOR);
+        // Like libdaemon, a failed reply write is ignored; the next read ends the thread.
+        let _ = write_all(&mut stream, &reply);
+    }
+}
+
+/// Run the daemon with `opts`; returns the process exit status.
+pub fn run(opts: Options) -> i32 {
+    std::env::set_var("LC_ALL", "C");
+    if !opts.foreground {
+        if let Err(code) = daemonise() {
+            return code;
+        }
+    }
+    let _lock = match &opts.pidfile {
+        Some(p) => match create_lockfile(p) {
+            Ok(f) => Some(f),
+            Err(msg) => {
+                eprintln!("{}", msg);
+                eprintln!(
+                    "Failed to acquire lock on {}. Already running?",
+                    p.display()
+                );
+                return EXIT_ALREADYRUNNING;
+            }
+        },
+        None => None,
+    };
+    install_signals();
+    let listener = match open_socket(&opts.socket_path) {
+        Ok(l) => l,
+        Err(msg) => {
+            eprintln!("{}", msg);
+            if let Some(p) = &opts.pidfile {
+                let _ = std::fs::remove_file(p);
+            }
+            return 1;
+        }
+    };
+    if !opts.foreground {
+        let _ = nix::sys::signal::kill(nix::unistd::getppid(), nix::sys::signal::Signal::SIGTERM);
+    }
+    let daemon = Arc::new(Daemon::new(opts.log));
+    let active = Arc::new(AtomicUsize::new(0));
+    let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    let mut idle_rounds = 0u32;
+    loop {
+        threads.retain(|t| !t.is_finished());
+        if SHUTDOWN.load(Ordering::SeqCst) && active.load(Ordering::SeqCst) == 0 {
+            opts.log.info("lvmetad shutdown requested");
+            break;
+        }
+        let ready = {
+            use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+            let mut fds = [PollFd::new(
+                std::os::fd::AsFd::as_fd(&listener),
+                PollFlags::POLLIN,
+            )];
+            matches!(poll(&mut fds, PollTimeout::from(1000u16)), Ok(n) if n > 0)
+        };
+        if ready && !SHUTDOWN.load(Ordering::SeqCst) {
+            loop {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        idle_rounds = 0;
+                        let _ = stream.set_nonblocking(false);
+                        let d = Arc::clone(&daemon);
+                        let a = Arc::clone(&active);
+                        let max = opts.max_request;
+                        a.fetch_add(1, Ordering::SeqCst);
+                        let spawned = std::thread::Builder::new()
+                            .name("lvmetad-client".into())
+                            .stack_size(256 << 10)
+                            .spawn(move || {
+                                struct Done(Arc<AtomicUsize>);
+                                impl Drop for Done {
+                                    fn drop(&mut self) {
+                                        self.0.fetch_sub(1, Ordering::SeqCst);
+                                    }
+                                }
+                                let _done = Done(a);
+                                client_thread(d, stream, max);
+                            });
+                        match spawned {
+                            Ok(h) => threads.push(h),
+                            Err(e) => {
+                                active.fetch_sub(1, Ordering::SeqCst);
+                                opts.log
+                                    .error(&format!("Failed to create client thread: {}.", e));
+                            }
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        opts.log
+                            .error(&format!("Failed to accept connection: {}.", strerror(&e)));
+                        break;
+                    }
+                }
+            }
+        }
+        threads.retain(|t| !t.is_finished());
+        if opts.idle_timeout > 0 && active.load(Ordering::SeqCst) == 0 {
+            idle_rounds += 1;
+            if idle_rounds >= opts.idle_timeout {
+                opts.log
+                    .info(&format!("Inactive for {} seconds. Exiting.", idle_rounds));
+                break;
+            }
+        }
+    }
+    opts.log
+        .info("lvmetad waiting for client threads to finish");
+    for t in threads {
+        let _ = t.join();
+    }
+    if let Err(e) = std::fs::remove_file(&opts.socket_path) {
+        eprintln!("unlink error: {}", strerror(&e));
+    }
+    opts.log.info("lvmetad shutting down");
+    if let Some(p) = &opts.pidfile {
+        if let Err(e) = std::fs::remove_file(p) {
+            eprintln!("unlink failed: {}", strerror(&e));
+        }
+    }
+    0
+}

@@ -1,0 +1,297 @@
+//! libdaemon's transport: messages framed by `"\n##\n"` over a UNIX stream socket,
+//! read and write loops that survive EINTR/EAGAIN and short reads and writes, and a
+//! client connection with the `hello` handshake.
+
+use crate::config::{find_int, find_str_allow_empty, parse, Node, ParseError};
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+/// The message terminator.
+pub const TERMINATOR: &[u8] = b"\n##\n";
+
+/// Default limit on one incoming message (a deliberate addition: libdaemon has none).
+pub const DEFAULT_MAX_MESSAGE: usize = 128 << 20;
+
+/// Why a message could not be read, written or understood.
+#[derive(Debug)]
+pub enum WireError {
+    /// An I/O error (errno).
+    Io(io::Error),
+    /// End of file before a complete message (libdaemon reports ECONNRESET).
+    Eof,
+    /// The peer sent more than the limit without a terminator.
+    TooLarge(usize),
+    /// The reply body does not parse (libdaemon reports EPROTO).
+    Parse(ParseError),
+}
+
+impl WireError {
+    /// The errno libdaemon's client would put in `reply.error`.
+    pub fn errno(&self) -> i32 {
+        match self {
+            WireError::Io(e) => e.raw_os_error().unwrap_or(libc::EIO),
+            WireError::Eof => libc::ECONNRESET,
+            WireError::TooLarge(_) => libc::EMSGSIZE,
+            WireError::Parse(_) => libc::EPROTO,
+        }
+    }
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireError::Io(e) => write!(f, "{}", e),
+            WireError::Eof => write!(f, "connection closed before a complete message"),
+            WireError::TooLarge(n) => write!(f, "message exceeds the {} byte limit", n),
+            WireError::Parse(e) => write!(f, "{}", e),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+impl From<io::Error> for WireError {
+    fn from(e: io::Error) -> Self {
+        WireError::Io(e)
+    }
+}
+
+fn wait_fd<F: AsFd>(fd: &F, write: bool) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let flags = if write {
+        PollFlags::POLLOUT
+    } else {
+        PollFlags::POLLIN
+    };
+    let mut fds = [PollFd::new(fd.as_fd(), flags)];
+    let _ = poll(&mut fds, PollTimeout::NONE);
+}
+
+/// Read one message into `buf` (cleared first); the terminator is removed.
+///
+/// As in libdaemon, the terminator is only recognised at the end of the data read so
+/// far. EINTR, EAGAIN and EIO wait for readability and retry; EOF is [`WireError::Eof`].
+pub fn read_message<R: Read + AsFd>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<(), WireError> {
+    buf.clear();
+    let mut chunk = [0u8; 16384];
+    loop {
+        match r.read(&mut chunk) {
+            Ok(0) => return Err(WireError::Eof),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                if buf.ends_with(TERMINATOR) {
+                    buf.truncate(buf.len() - TERMINATOR.len());
+                    return Ok(());
+                }
+                if buf.len() > max {
+                    return Err(WireError::TooLarge(max));
+                }
+            }
+            Err(e)
+                if e.kind() == io::ErrorKind::Interrupted
+                    || e.kind() == io::ErrorKind::WouldBlock
+                    || e.raw_os_error() == Some(libc::EIO) =>
+            {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    wait_fd(r, false);
+                }
+            }
+            Err(e) => return Err(WireError::Io(e)),
+        }
+    }
+}
+
+/// Write `body` followed by the terminator, completing short writes and retrying
+/// EINTR/EAGAIN/EIO after waiting for writability.
+pub fn write_message<W: Write + AsFd>(w: &mut W, body: &[u8]) -> Result<(), WireError> {
+    write_all(w, body)?;
+    write_all(w, TERMINATOR)
+}
+
+/// Write a buffer that already ends with the terminator.
+pub fn write_all<W: Write + AsFd>(w: &mut W, mut data: &[u8]) -> Result<(), WireError> {
+    while !data.is_empty() {
+        match w.write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e)
+                if e.kind() == io::ErrorKind::Interrupted
+                    || e.kind() == io::ErrorKind::WouldBlock
+                    || e.raw_os_error() == Some(libc::EIO) =>
+            {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    wait_fd(w, true);
+                }
+            }
+            Err(e) => return Err(WireError::Io(e)),
+        }
+    }
+    Ok(())
+}
+
+/// A parsed reply.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The body as received (terminator removed).
+    pub body: Vec<u8>,
+    /// The parsed tree.
+    pub tree: Vec<Node>,
+}
+
+impl Reply {
+    /// `daemon_reply_str()`: empty strings are returned.
+    pub fn str(&self, path: &str) -> Option<&[u8]> {
+        find_str_allow_empty(&self.tree, path)
+    }
+    pub fn int(&self, path: &str) -> Option<i64> {
+        find_int(&self.tree, path)
+    }
+    /// The `response` field, `"unknown"` when missing (as libdaemon's checks read it).
+    pub fn response(&self) -> &[u8] {
+        self.str("response").unwrap_or(b"unknown")
+    }
+}
+
+/// Why opening a daemon connection failed.
+#[derive(Debug)]
+pub enum OpenError {
+    PathTooLong,
+    Connect(io::Error),
+    Handshake(WireError),
+    BadHello(String),
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::PathTooLong => write!(f, "Daemon socket path too long"),
+            OpenError::Connect(e) => write!(f, "{}", e),
+            OpenError::Handshake(e) => write!(f, "{}", e),
+            OpenError::BadHello(s) => write!(f, "{}", s),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+/// A client connection to a libdaemon server.
+pub struct Connection {
+    stream: UnixStream,
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl Connection {
+    /// Connect without the handshake.
+    pub fn connect_raw(path: &Path) -> Result<Connection, OpenError> {
+        if path.as_os_str().len() >= 108 {
+            return Err(OpenError::PathTooLong);
+        }
+        let stream = UnixStream::connect(path).map_err(OpenError::Connect)?;
+        Ok(Connection {
+            stream,
+            buf: Vec::new(),
+            max: usize::MAX,
+        })
+    }
+
+    /// Connect and perform the `hello` handshake for `protocol` version `version`.
+    pub fn open(path: &Path, protocol: &str, version: i64) -> Result<Connection, OpenError> {
+        let mut c = Connection::connect_raw(path)?;
+        let r = c
+            .request(b"request = \"hello\"\n")
+            .map_err(OpenError::Handshake)?;
+        if r.response() != b"OK" {
+            return Err(OpenError::BadHello(format!(
+                "Daemon response: {}",
+                String::from_utf8_lossy(r.response())
+            )));
+        }
+        match r.str("protocol") {
+            Some(p) if p == protocol.as_bytes() => {}
+            _ => return Err(OpenError::BadHello("Incorrect protocol".into())),
+        }
+        if r.int("version").unwrap_or(0) != version {
+            return Err(OpenError::BadHello("Incorrect protocol version".into()));
+        }
+        Ok(c)
+    }
+
+    pub fn stream(&self) -> &UnixStream {
+        &self.stream
+    }
+
+    /// Send a body and return the raw reply body.
+    pub fn send_raw(&mut self, body: &[u8]) -> Result<Vec<u8>, WireError> {
+        let mut out = Vec::with_capacity(body.len() + 4);
+        out.extend_from_slice(body);
+        out.extend_from_slice(TERMINATOR);
+        write_all(&mut self.stream, &out)?;
+        let mut buf = std::mem::take(&mut self.buf);
+        let r = read_message(&mut self.stream, &mut buf, self.max);
+        let body = buf.clone();
+        self.buf = buf;
+        r.map(|_| body)
+    }
+
+    /// Send a body and parse the reply.
+    pub fn request(&mut self, body: &[u8]) -> Result<Reply, WireError> {
+        let body = self.send_raw(body)?;
+        let tree = parse(&body).map_err(WireError::Parse)?;
+        Ok(Reply { body, tree })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing_roundtrip_and_eof() {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        write_message(&mut a, b"x = 1\n").unwrap();
+        let mut buf = Vec::new();
+        read_message(&mut b, &mut buf, 1000).unwrap();
+        assert_eq!(buf, b"x = 1\n");
+        a.write_all(b"partial").unwrap();
+        drop(a);
+        let e = read_message(&mut b, &mut buf, 1000).unwrap_err();
+        assert_eq!(e.errno(), libc::ECONNRESET);
+    }
+
+    #[test]
+    fn size_limit() {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let t = std::thread::spawn(move || {
+            let _ = a.write_all(&vec![b'a'; 5000]);
+        });
+        let mut buf = Vec::new();
+        assert!(matches!(
+            read_message(&mut b, &mut buf, 1000),
+            Err(WireError::TooLarge(1000))
+        ));
+        drop(b);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn terminator_split_across_reads() {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let t = std::thread::spawn(move || {
+            for piece in [&b"a=1\n#"[..], b"#", b"\n"] {
+                a.write_all(piece).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let mut buf = Vec::new();
+        read_message(&mut b, &mut buf, 1000).unwrap();
+        assert_eq!(buf, b"a=1");
+        t.join().unwrap();
+    }
+}
