@@ -162,9 +162,11 @@ fn create_lockfile(path: &Path) -> Result<File, String> {
 
 /// C `strerror()` text for an error.
 pub fn strerror(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-        None => e.to_string(),
+    // std formats OS errors as "<strerror text> (os error N)"
+    let t = e.to_string();
+    match (e.raw_os_error(), t.rfind(" (os error ")) {
+        (Some(_), Some(i)) => t[..i].to_string(),
+        _ => t,
     }
 }
 
