@@ -19,7 +19,8 @@
 
 mod common;
 use common::*;
-use lvmetad::config::{find, parse, to_bytes, Node};
+use lvmetad::config::{find, parse, Node};
+use lvmetad::protocol::capture::{first_reply_to, seed_requests};
 use std::os::unix::net::UnixStream;
 
 const TOKEN1: &str = "filter:3108758531";
@@ -89,85 +90,28 @@ fn replay(d: &DaemonProc, name: &str) -> Vec<String> {
     bad
 }
 
-/// The reply bodies of a capture, in order, for a given request name.
-fn captured_replies(name: &str, request: &str) -> Vec<Vec<u8>> {
-    let events = parse_capture(&data_dir().join("captures").join(name));
-    let mut out = Vec::new();
-    let mut last_req = String::new();
-    for e in events {
-        match e {
-            Event::Request { bytes, .. } => last_req = String::from_utf8_lossy(&bytes).into(),
-            Event::Reply { bytes, .. }
-                if (last_req.starts_with(&format!("request=\"{}\"", request))
-                    || last_req.starts_with(&format!("request = \"{}\"", request))) =>
-            {
-                out.push(bytes[..bytes.len() - 4].to_vec());
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn tree_req(name: &str, nodes: Vec<Node>, token: &str) -> Vec<u8> {
-    let mut doc = vec![Node::string("request", name)];
-    doc.extend(nodes);
-    doc.push(Node::string("token", token));
-    doc.push(Node::int("update_timeout", 10));
-    doc.push(Node::int("pid", 1));
-    doc.push(Node::string("cmd", "reconstruct"));
-    to_bytes(&doc)
-}
-
-fn ok(r: &[u8]) {
-    let s = String::from_utf8_lossy(r);
-    assert!(
-        s.starts_with("response = \"OK\""),
-        "reconstruction step failed: {}",
-        s
-    );
+fn events(name: &str) -> Vec<Event> {
+    parse_capture(&data_dir().join("captures").join(name))
 }
 
 /// Install PVs (from a pv_list reply) and VGs (name, metadata) as the cache content.
-fn reconstruct(d: &DaemonProc, token: &str, pv_list: &[u8], vgs: &[(String, Node)]) {
+fn reconstruct(d: &DaemonProc, token: &str, pv_list: &[u8], vgs: &[(Vec<u8>, Node)]) {
     let mut s = d.connect();
-    let ip = "update in progress";
-    ok(&exchange(&mut s, &tree_req("token_update", vec![], ip)));
-    ok(&exchange(&mut s, &tree_req("pv_clear_all", vec![], ip)));
-    let reply = parse(pv_list).unwrap();
-    let pvs = find(&reply, "physical_volumes").unwrap();
-    for pv in &pvs.children {
-        let children: Vec<Node> = pv
-            .children
-            .iter()
-            .filter(|c| c.key != b"vgid" && c.key != b"vgname")
-            .cloned()
-            .collect();
-        let r = exchange(
-            &mut s,
-            &tree_req("pv_found", vec![Node::section("pvmeta", children)], ip),
+    for r in seed_requests(pv_list, vgs, token.as_bytes()).unwrap() {
+        let reply = String::from_utf8_lossy(&exchange(&mut s, &r)).into_owned();
+        assert!(
+            reply.starts_with("response = \"OK\""),
+            "reconstruction step failed: {}",
+            reply
         );
-        ok(&r);
     }
-    for (name, meta) in vgs {
-        let r = exchange(
-            &mut s,
-            &tree_req(
-                "vg_update",
-                vec![Node::string("vgname", name), meta.clone()],
-                ip,
-            ),
-        );
-        ok(&r);
-    }
-    ok(&exchange(&mut s, &tree_req("token_update", vec![], token)));
 }
 
 /// The stored metadata of a VG, recovered from a vg_lookup reply: drop `outdated_pvs`
 /// and, in every PV entry, the pvmeta fields the daemon merged in front of `id`.
-fn metadata_from_lookup(reply: &[u8]) -> (String, Node) {
+fn metadata_from_lookup(reply: &[u8]) -> (Vec<u8>, Node) {
     let t = parse(reply).unwrap();
-    let name = String::from_utf8(lvmetad::config::find_str(&t, "name").unwrap().to_vec()).unwrap();
+    let name = lvmetad::config::find_str(&t, "name").unwrap().to_vec();
     let mut meta = find(&t, "metadata").unwrap().clone();
     meta.children.retain(|c| c.key != b"outdated_pvs");
     for c in meta.children.iter_mut() {
@@ -195,8 +139,8 @@ fn check(bad: Vec<String>) {
 fn first_session_captures_replay_byte_for_byte() {
     let d = DaemonProc::start();
     let mut bad = replay(&d, "a-hello-get-global-info.txt");
-    let pv_list = &captured_replies("e-vgcreate-lvcreate.txt", "pv_list")[0];
-    reconstruct(&d, TOKEN1, pv_list, &[]);
+    let pv_list = first_reply_to(&events("e-vgcreate-lvcreate.txt"), "pv_list").unwrap();
+    reconstruct(&d, TOKEN1, &pv_list, &[]);
     for c in [
         "e-vgcreate-lvcreate.txt",
         "b-pvs-populated.txt",
@@ -213,9 +157,10 @@ fn first_session_captures_replay_byte_for_byte() {
 #[test]
 fn second_session_captures_replay_byte_for_byte() {
     let d = DaemonProc::start();
-    let pv_list = &captured_replies("j-vg-changes.txt", "pv_list")[0];
-    let vg = metadata_from_lookup(&captured_replies("j-vg-changes.txt", "vg_lookup")[0]);
-    reconstruct(&d, TOKEN2, pv_list, &[vg]);
+    let j = events("j-vg-changes.txt");
+    let pv_list = first_reply_to(&j, "pv_list").unwrap();
+    let vg = metadata_from_lookup(&first_reply_to(&j, "vg_lookup").unwrap());
+    reconstruct(&d, TOKEN2, &pv_list, &[vg]);
     let mut bad = Vec::new();
     for c in [
         "j-vg-changes.txt",

@@ -266,7 +266,16 @@ fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
             }
             Err(_) => break,
         }
-        let mut reply = daemon.handle(&buf).body;
+        // A bug must not take the daemon down: answer this request as failed.
+        let mut reply = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            daemon.handle(&buf).body
+        })) {
+            Ok(b) => b,
+            Err(_) => {
+                daemon.log_error("internal error while handling a request");
+                b"response = \"failed\"\nreason = \"internal error\"\n".to_vec()
+            }
+        };
         reply.extend_from_slice(TERMINATOR);
         // Like libdaemon, a failed reply write is ignored; the next read ends the thread.
         let _ = write_all(&mut stream, &reply);

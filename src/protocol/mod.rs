@@ -5,3 +5,5 @@ pub const TOKEN_UPDATE_IN_PROGRESS: &str = "update in progress";
 /// Protocol name and version checked in the `hello` handshake.
 pub const PROTOCOL: &str = "lvmetad";
 pub const PROTOCOL_VERSION: i64 = 1;
+
+pub mod capture;

@@ -141,71 +141,9 @@ pub fn read_reply(s: &mut UnixStream) -> Option<Vec<u8>> {
     }
 }
 
-/// One event of a capture transcript.
-#[derive(Debug, Clone)]
-pub enum Event {
-    Open(u32),
-    Close(u32),
-    Request {
-        conn: u32,
-        step: u32,
-        bytes: Vec<u8>,
-    },
-    Reply {
-        conn: u32,
-        step: u32,
-        bytes: Vec<u8>,
-    },
-}
+pub use lvmetad::protocol::capture::Event;
 
 /// Parse a capture transcript (layout in tests/data/captures/README.md).
 pub fn parse_capture(path: &Path) -> Vec<Event> {
-    let data = std::fs::read(path).unwrap();
-    let start = find(&data, b"\n--- conn=").expect("no connection in capture") + 1;
-    let mut i = start;
-    let mut out = Vec::new();
-    while i < data.len() {
-        let eol = i + data[i..].iter().position(|&c| c == b'\n').unwrap();
-        let line = std::str::from_utf8(&data[i..eol]).unwrap();
-        i = eol + 1;
-        if line.is_empty() {
-            continue;
-        }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let kv = |k: &str| -> u32 {
-            words
-                .iter()
-                .find_map(|w| w.strip_prefix(k))
-                .unwrap()
-                .parse()
-                .unwrap()
-        };
-        if words[0] == "---" {
-            let c = kv("conn=");
-            out.push(if words[2] == "opened" {
-                Event::Open(c)
-            } else {
-                Event::Close(c)
-            });
-        } else if words[0] == "===" {
-            let n = kv("bytes=") as usize;
-            let bytes = data[i..i + n].to_vec();
-            i += n;
-            assert_eq!(data[i], b'\n');
-            i += 1;
-            let (conn, step) = (kv("conn="), kv("step="));
-            out.push(if words[2] == "request" {
-                Event::Request { conn, step, bytes }
-            } else {
-                Event::Reply { conn, step, bytes }
-            });
-        } else {
-            panic!("bad capture line {:?}", line);
-        }
-    }
-    out
-}
-
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    h.windows(n.len()).position(|w| w == n)
+    lvmetad::protocol::capture::parse(&std::fs::read(path).unwrap()).unwrap()
 }

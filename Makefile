@@ -1,0 +1,64 @@
+# lvmetad-rs: build, test, install.
+#   make                 build the library (liblvmetad.so.0, liblvmetad.a) and the tools
+#   make test            Rust tests, then the C tests against the bundled daemon
+#   make demo            the main job: the bundled daemon fed with recorded LVM traffic
+#   make install PREFIX=/usr/local DESTDIR=
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CARGO ?= cargo
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+REL := target/release
+SONAME := liblvmetad.so.0
+REALNAME := liblvmetad.so.$(VERSION)
+
+.PHONY: all build test rust-test c-test demo install uninstall clean lint
+
+all: build
+
+build:
+	$(CARGO) build --release --locked
+
+rust-test:
+	$(CARGO) test --locked
+
+c-test: build
+	BIN=$(CURDIR)/$(REL) c-tests/run.sh
+
+test: rust-test c-test
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+demo: build
+	BIN=$(CURDIR)/$(REL) scripts/demo.sh
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(REL)/liblvmetad.so $(DESTDIR)$(LIBDIR)/$(REALNAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/liblvmetad.so
+	install -m 644 $(REL)/liblvmetad.a $(DESTDIR)$(LIBDIR)/liblvmetad.a
+	install -m 755 $(REL)/lvmetad $(DESTDIR)$(SBINDIR)/lvmetad
+	install -m 755 $(REL)/lvmetactl $(DESTDIR)$(SBINDIR)/lvmetactl
+	install -m 755 $(REL)/lvmetad-replay $(DESTDIR)$(BINDIR)/lvmetad-replay
+	for h in include/*.h; do [ -e "$$h" ] && install -m 644 "$$h" $(DESTDIR)$(INCLUDEDIR)/ || true; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		pkgconfig/lvmetad.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/lvmetad.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/liblvmetad.so $(DESTDIR)$(LIBDIR)/liblvmetad.a \
+		$(DESTDIR)$(SBINDIR)/lvmetad $(DESTDIR)$(SBINDIR)/lvmetactl \
+		$(DESTDIR)$(BINDIR)/lvmetad-replay $(DESTDIR)$(PKGCONFIGDIR)/lvmetad.pc \
+		$(DESTDIR)$(INCLUDEDIR)/lvmetad.h $(DESTDIR)$(INCLUDEDIR)/lvmetad-compat.h
+
+clean:
+	$(CARGO) clean
+	rm -rf c-tests/build
