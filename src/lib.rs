@@ -3,7 +3,9 @@
 //! Layers: [`config`] (dm_config text format), [`wire`] (libdaemon framing and
 //! connections), [`protocol`] (lvmetad message shapes), [`daemon`] (the cache daemon).
 
+pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod host;
 pub mod protocol;
 pub mod wire;

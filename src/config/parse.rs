@@ -347,8 +347,9 @@ impl<'a> Parser<'a> {
                 Value::Int(v)
             }
             Tok::Float => {
+                // libdm keeps FLOAT values in a C float
                 let v = match strtod(&self.s[self.tb..]) {
-                    Some(f) => f,
+                    Some(f) => (f as f32) as f64,
                     None => return Err(self.error("Failed to read float token.")),
                 };
                 self.expect(Tok::Float)?;
@@ -527,6 +528,9 @@ mod tests {
         );
         assert_eq!(one("a=1.5").values, Some(vec![Value::Float(1.5)]));
         assert_eq!(one("a=.5").values, Some(vec![Value::Float(0.5)]));
+        // stored as a C float, as libdm does
+        assert_eq!(one("a=1.1").values, Some(vec![Value::Float(1.1f32 as f64)]));
+        assert_eq!(one("a=16777217.0").values, Some(vec![Value::Float(16777216.0)]));
         // 0x1f: strtoll reads 31, the tokenizer stops after "0"; the rest is a stray token
         assert!(parse_str("a=0x1f").is_err());
     }
