@@ -6,6 +6,7 @@
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod ffi;
 pub mod host;
 pub mod protocol;
 pub mod wire;

@@ -113,7 +113,10 @@ fn daemon_open(host: &dyn Host, path: &str) -> Result<UnixStream, i32> {
         ),
     );
     if path.len() >= 108 {
-        host.log(Level::Error, &format!("{}: Daemon socket path too long.", path));
+        host.log(
+            Level::Error,
+            &format!("{}: Daemon socket path too long.", path),
+        );
         return Err(0);
     }
     let mut s = match UnixStream::connect(path) {
@@ -151,7 +154,10 @@ fn daemon_open(host: &dyn Host, path: &str) -> Result<UnixStream, i32> {
     if v != 1 {
         host.log(
             Level::Error,
-            &format!("Daemon lvmetad: requested protocol version 1 != {}", v as i32),
+            &format!(
+                "Daemon lvmetad: requested protocol version 1 != {}",
+                v as i32
+            ),
         );
         return Err(0);
     }
@@ -305,6 +311,17 @@ impl Client {
         self.token = None;
     }
 
+    /// Replace the token, returning the previous one (the scan sets
+    /// "update in progress" for the duration of a rescan, then restores it).
+    pub fn replace_token(&mut self, token: Option<String>) -> Option<String> {
+        std::mem::replace(&mut self.token, token)
+    }
+
+    /// The process id sent as `pid` (tests may pretend to be another process).
+    pub fn set_pid(&mut self, pid: u32) {
+        self.pid = pid;
+    }
+
     /// `lvmetad_connect()`
     pub fn connect(&mut self, cmd: CmdId) -> bool {
         if !self.socket_present() {
@@ -412,8 +429,7 @@ impl Client {
 
     fn sleep_random(&self) {
         let r = self.host.random(self.cmd, 1_000_000);
-        self.host
-            .sleep(Duration::from_micros(1_000_000 + r as u64));
+        self.host.sleep(Duration::from_micros(1_000_000 + r as u64));
     }
 
     /// `_lvmetad_send()`: a tree-form request with the common header, retried while
@@ -799,7 +815,10 @@ impl Client {
             let daemon_token = match reply.str("token") {
                 Some(t) => t.to_string(),
                 None => {
-                    self.log(Level::Warn, "WARNING: Not using lvmetad with older version.");
+                    self.log(
+                        Level::Warn,
+                        "WARNING: Not using lvmetad with older version.",
+                    );
                     break;
                 }
             };
@@ -875,9 +894,7 @@ impl Client {
         if reply.int("global_disable").unwrap_or(0) != 0 {
             return Some(match reply.str("disable_reason") {
                 None => "<not set>",
-                Some(r) if r.contains(DISABLE_REASON_DIRECT) => {
-                    "the disable flag was set directly"
-                }
+                Some(r) if r.contains(DISABLE_REASON_DIRECT) => "the disable flag was set directly",
                 Some(r) if r.contains(DISABLE_REASON_REPAIR) => "a repair command was run",
                 Some(r) if r.contains(DISABLE_REASON_DUPLICATES) => "duplicate PVs were found",
                 Some(r) if r.contains(DISABLE_REASON_VGRESTORE) => {
@@ -922,12 +939,18 @@ impl Client {
                     return;
                 }
             };
-            self.log(Level::Debug, &format!("Sending lvmetad disabled {}", reason));
+            self.log(
+                Level::Debug,
+                &format!("Sending lvmetad disabled {}", reason),
+            );
             let reply = exchange(&mut s, &body);
             self.report_set_global(&reply);
             return;
         }
-        self.log(Level::Debug, &format!("Sending lvmetad disabled {}", reason));
+        self.log(
+            Level::Debug,
+            &format!("Sending lvmetad disabled {}", reason),
+        );
         let reply = self.send_on_handle(&body);
         self.report_set_global(&reply);
     }

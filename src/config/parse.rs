@@ -530,7 +530,10 @@ mod tests {
         assert_eq!(one("a=.5").values, Some(vec![Value::Float(0.5)]));
         // stored as a C float, as libdm does
         assert_eq!(one("a=1.1").values, Some(vec![Value::Float(1.1f32 as f64)]));
-        assert_eq!(one("a=16777217.0").values, Some(vec![Value::Float(16777216.0)]));
+        assert_eq!(
+            one("a=16777217.0").values,
+            Some(vec![Value::Float(16777216.0)])
+        );
         // 0x1f: strtoll reads 31, the tokenizer stops after "0"; the rest is a stray token
         assert!(parse_str("a=0x1f").is_err());
     }

@@ -23,7 +23,9 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::Read(p, e) => write!(f, "Failed to load config file {}: {}", p.display(), e),
+            ConfigError::Read(p, e) => {
+                write!(f, "Failed to load config file {}: {}", p.display(), e)
+            }
             ConfigError::Parse(src, e) => write!(f, "{}: {}", src, e),
         }
     }
@@ -168,7 +170,8 @@ impl LvmConfig {
 
     /// A boolean setting with LVM 2.02.188's default for the settings we know.
     pub fn bool_or_default(&self, path: &str) -> Option<bool> {
-        self.bool(path).or_else(|| default_int(path).map(|v| v != 0))
+        self.bool(path)
+            .or_else(|| default_int(path).map(|v| v != 0))
     }
 }
 
@@ -216,7 +219,8 @@ mod tests {
     #[test]
     fn duplicates_merge_like_libdm() {
         let t = merge_duplicates(
-            parse(b"global { a = 1 }\nglobal { b = 2 a = 3 }\ndevices/x = 4\ndevices { y = 5 }").unwrap(),
+            parse(b"global { a = 1 }\nglobal { b = 2 a = 3 }\ndevices/x = 4\ndevices { y = 5 }")
+                .unwrap(),
         );
         assert_eq!(t.len(), 2);
         assert_eq!(crate::config::find_int(&t, "global/a"), Some(3));
@@ -240,7 +244,10 @@ mod tests {
         assert_eq!(c.int_or_default("global/locking_type"), Some(1));
         assert_eq!(c.array("devices/global_filter").unwrap().len(), 2);
         let c = LvmConfig::load(Some(&dir.join("none")), &[]).unwrap();
-        assert_eq!(c.array("devices/global_filter"), Some(vec![Value::str("a|.*/|")]));
+        assert_eq!(
+            c.array("devices/global_filter"),
+            Some(vec![Value::str("a|.*/|")])
+        );
         assert_eq!(c.bool_or_default("global/use_lvmetad"), Some(true));
         let mut c = LvmConfig::empty();
         c.push_override("global { use_lvmetad = \"no\" }").unwrap();

@@ -18,10 +18,11 @@ pub struct NativeCmd {
 
 impl NativeCmd {
     pub fn new(config: LvmConfig, name: &str) -> NativeCmd {
-        let seed = std::process::id() ^ (std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(1));
+        let seed = std::process::id()
+            ^ (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(1));
         NativeCmd {
             config,
             name: name.to_string(),

@@ -1,0 +1,463 @@
+//! The C ABI: LVM2 2.02.188 `lvmetad.h` functions plus the native-context and host
+//! registration extensions. Thin: checks pointers, converts, calls `crate::client`.
+//!
+//! Every exported symbol is listed here:
+//!
+//! | symbol | LVM 2.02.188 | notes |
+//! | --- | --- | --- |
+//! | `lvmetad_connect` | yes | |
+//! | `lvmetad_disconnect` | yes | |
+//! | `lvmetad_make_unused` | yes | |
+//! | `lvmetad_used` | yes | |
+//! | `lvmetad_set_socket` | yes | copies the string |
+//! | `lvmetad_socket_present` | yes | |
+//! | `lvmetad_pidfile_present` | yes | |
+//! | `lvmetad_set_token` | yes | |
+//! | `lvmetad_release_token` | yes | |
+//! | `lvmetad_token_matches` | yes | |
+//! | `lvmetad_is_disabled` | yes | |
+//! | `lvmetad_set_disabled` | yes | |
+//! | `lvmetad_clear_disabled` | yes | |
+//! | `lvmetad_cmd_create` | extension | native command context |
+//! | `lvmetad_cmd_destroy` | extension | |
+//! | `lvmetad_cmd_init_connections` | extension | LVM's `_init_lvmetad` for a native context |
+//! | `lvmetad_set_verbosity` | extension | native message level |
+//! | `lvmetad_host_register` | extension (compat header) | C host table |
+//! | `lvmetad_host_unregister` | extension (compat header) | |
+//!
+//! The remaining `lvmetad.h` functions come with the scan and VG layers.
+
+#![allow(clippy::missing_safety_doc)]
+
+pub mod host;
+pub mod types;
+
+use crate::client::Client;
+use crate::host::config::LvmConfig;
+use crate::host::native::{NativeCmd, NativeHost, VERBOSITY};
+use crate::host::{Host, Level};
+use host::{lvmetad_host_ops, Dispatch, LVMETAD_HOST_ABI_VERSION};
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
+use types::{cmd_context, dm_config_value, DM_CFG_STRING};
+
+struct Globals {
+    dispatch: Arc<Dispatch>,
+    client: Mutex<Client>,
+}
+
+static GLOBALS: LazyLock<Globals> = LazyLock::new(|| {
+    let native = Arc::new(NativeHost::new(LvmConfig::empty()));
+    let dispatch = Arc::new(Dispatch {
+        native,
+        c: RwLock::new(None),
+    });
+    let client = Mutex::new(Client::new(dispatch.clone() as Arc<dyn Host>));
+    Globals { dispatch, client }
+});
+
+fn client() -> MutexGuard<'static, Client> {
+    GLOBALS.client.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn log(level: Level, msg: &str) {
+    GLOBALS.dispatch.log(level, msg)
+}
+
+/// Log a failed precondition, librsvg style.
+fn precondition_failed(func: &str, cond: &str) {
+    log(
+        Level::Error,
+        &format!("Internal error: {}: assertion '{}' failed", func, cond),
+    );
+}
+
+fn report_panic(func: &str) {
+    log(
+        Level::Error,
+        &format!("Internal error: {}: panic caught at the C boundary", func),
+    );
+}
+
+/// Run a body, catching any panic: it is logged and `$err` returned.
+macro_rules! ffi_fn {
+    ($name:literal, $err:expr, $body:expr) => {{
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(_) => {
+                report_panic($name);
+                $err
+            }
+        }
+    }};
+}
+
+/// Return `$ret` (after logging) unless `$cond` holds.
+macro_rules! check {
+    ($name:literal, $cond:expr) => {
+        if !($cond) {
+            precondition_failed($name, stringify!($cond));
+            return;
+        }
+    };
+    ($name:literal, $cond:expr, $ret:expr) => {
+        if !($cond) {
+            precondition_failed($name, stringify!($cond));
+            return $ret;
+        }
+    };
+}
+
+fn cmd_id(cmd: *mut cmd_context) -> usize {
+    cmd as usize
+}
+
+/// A NUL-terminated C string as bytes (`None` for NULL).
+unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a [u8]> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: the caller passes a valid NUL-terminated string (C contract).
+        Some(unsafe { CStr::from_ptr(p) }.to_bytes())
+    }
+}
+
+/// Connect to lvmetad (`lvmetad_connect`). Returns 1 when connected, 0 otherwise.
+/// `cmd` supplies `global/lvmetad_update_wait_time`; NULL uses the default (10).
+#[no_mangle]
+pub extern "C" fn lvmetad_connect(cmd: *mut cmd_context) -> c_int {
+    ffi_fn!("lvmetad_connect", 0, client().connect(cmd_id(cmd)) as c_int)
+}
+
+/// Close the connection (`lvmetad_disconnect`); the token and socket path are kept.
+#[no_mangle]
+pub extern "C" fn lvmetad_disconnect() {
+    ffi_fn!("lvmetad_disconnect", (), client().disconnect())
+}
+
+/// Stop using lvmetad and refresh `cmd`'s filters (`lvmetad_make_unused`). `cmd` may be
+/// NULL (no filter refresh).
+#[no_mangle]
+pub extern "C" fn lvmetad_make_unused(cmd: *mut cmd_context) {
+    ffi_fn!("lvmetad_make_unused", (), {
+        let c = if cmd.is_null() {
+            None
+        } else {
+            Some(cmd_id(cmd))
+        };
+        client().make_unused(c)
+    })
+}
+
+/// 1 when this process uses lvmetad (`lvmetad_used`).
+#[no_mangle]
+pub extern "C" fn lvmetad_used() -> c_int {
+    ffi_fn!("lvmetad_used", 0, client().used() as c_int)
+}
+
+/// Set the socket path (`lvmetad_set_socket`). The string is copied; NULL selects the
+/// default `/run/lvm/lvmetad.socket`.
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_set_socket(path: *const c_char) {
+    ffi_fn!("lvmetad_set_socket", (), {
+        // SAFETY: NULL or a NUL-terminated string.
+        let p = unsafe { cstr(path) }.map(|b| {
+            use std::os::unix::ffi::OsStrExt;
+            PathBuf::from(std::ffi::OsStr::from_bytes(b))
+        });
+        client().set_socket(p)
+    })
+}
+
+/// 1 when the socket file exists (`lvmetad_socket_present`).
+#[no_mangle]
+pub extern "C" fn lvmetad_socket_present() -> c_int {
+    ffi_fn!(
+        "lvmetad_socket_present",
+        0,
+        client().socket_present() as c_int
+    )
+}
+
+/// 1 when the pidfile (`LVM_LVMETAD_PIDFILE`, default `/run/lvmetad.pid`) exists.
+#[no_mangle]
+pub extern "C" fn lvmetad_pidfile_present() -> c_int {
+    ffi_fn!(
+        "lvmetad_pidfile_present",
+        0,
+        client().pidfile_present() as c_int
+    )
+}
+
+/// Longest value list walked in `lvmetad_set_token` (a guard against cycles).
+const MAX_FILTER_VALUES: usize = 1 << 20;
+
+/// Compute the validity token from the `devices/global_filter` value list
+/// (`lvmetad_set_token`): the CRC of the leading string values. NULL gives `filter:0`.
+/// The list is only read.
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_set_token(filter: *const dm_config_value) {
+    ffi_fn!("lvmetad_set_token", (), {
+        let mut vals = Vec::new();
+        let mut v = filter;
+        let mut n = 0;
+        while !v.is_null() && n < MAX_FILTER_VALUES {
+            // SAFETY: a non-NULL element of a libdevmapper value list.
+            let e = unsafe { &*v };
+            if e.type_ != DM_CFG_STRING {
+                break;
+            }
+            // SAFETY: a STRING value holds a NUL-terminated string (or NULL).
+            match unsafe { cstr(e.v.str_) } {
+                Some(s) => vals.push(crate::config::Value::Str(s.to_vec())),
+                None => break,
+            }
+            v = e.next;
+            n += 1;
+        }
+        client().set_token(if filter.is_null() { None } else { Some(&vals) })
+    })
+}
+
+/// Forget the token (`lvmetad_release_token`).
+#[no_mangle]
+pub extern "C" fn lvmetad_release_token() {
+    ffi_fn!("lvmetad_release_token", (), client().release_token())
+}
+
+/// 1 when the daemon's cache was populated with our token (`lvmetad_token_matches`).
+/// Waits while another command updates it. On 0, `lvmetad_used()` tells whether the
+/// caller must rescan (still used) or lvmetad was given up (not used).
+#[no_mangle]
+pub extern "C" fn lvmetad_token_matches(cmd: *mut cmd_context) -> c_int {
+    ffi_fn!(
+        "lvmetad_token_matches",
+        0,
+        client().token_matches(cmd_id(cmd)) as c_int
+    )
+}
+
+/// 1 when lvmetad is disabled or its state cannot be read (`lvmetad_is_disabled`);
+/// then `*reason` (if `reason` is not NULL) points at a static string owned by the
+/// library, never to be freed.
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_is_disabled(
+    cmd: *mut cmd_context,
+    reason: *mut *const c_char,
+) -> c_int {
+    let _ = cmd;
+    ffi_fn!("lvmetad_is_disabled", 1, {
+        match client().is_disabled() {
+            Some(r) => {
+                if !reason.is_null() {
+                    // SAFETY: non-NULL out pointer from the caller.
+                    unsafe { *reason = static_reason(r) };
+                }
+                1
+            }
+            None => 0,
+        }
+    })
+}
+
+/// NUL-terminated static copies of the reason texts.
+fn static_reason(r: &str) -> *const c_char {
+    const R: &[(&str, &CStr)] = &[
+        ("send error", c"send error"),
+        ("response error", c"response error"),
+        ("<not set>", c"<not set>"),
+        (
+            "the disable flag was set directly",
+            c"the disable flag was set directly",
+        ),
+        ("a repair command was run", c"a repair command was run"),
+        ("duplicate PVs were found", c"duplicate PVs were found"),
+        (
+            "vgcfgrestore is restoring VG metadata",
+            c"vgcfgrestore is restoring VG metadata",
+        ),
+    ];
+    R.iter()
+        .find(|(k, _)| *k == r)
+        .map(|(_, v)| v.as_ptr())
+        .unwrap_or(c"<unknown>".as_ptr())
+}
+
+/// Tell the daemon to disable the cache with `reason` (`DIRECT`, `DUPLICATES`,
+/// `VGRESTORE`, `REPAIR`) (`lvmetad_set_disabled`). `reason` must not be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_set_disabled(cmd: *mut cmd_context, reason: *const c_char) {
+    let _ = cmd;
+    ffi_fn!("lvmetad_set_disabled", (), {
+        check!("lvmetad_set_disabled", !reason.is_null());
+        // SAFETY: checked non-NULL; NUL-terminated by contract.
+        let r = String::from_utf8_lossy(unsafe { cstr(reason) }.unwrap_or_default()).into_owned();
+        client().set_disabled(&r)
+    })
+}
+
+/// Tell the daemon to enable the cache again (`lvmetad_clear_disabled`).
+#[no_mangle]
+pub extern "C" fn lvmetad_clear_disabled(cmd: *mut cmd_context) {
+    let _ = cmd;
+    ffi_fn!("lvmetad_clear_disabled", (), client().clear_disabled())
+}
+
+/// Create a native command context: configuration from `system_dir`/lvm.conf
+/// (NULL: `LVM_SYSTEM_DIR`, else /etc/lvm) with `config` applied on top like LVM's
+/// `--config` (may be NULL), and the command name `cmd_name` (NULL: "lvm").
+/// Returns NULL (after printing the error) when the configuration cannot be read.
+/// The caller owns the result and frees it with `lvmetad_cmd_destroy`.
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_cmd_create(
+    system_dir: *const c_char,
+    config: *const c_char,
+    cmd_name: *const c_char,
+) -> *mut cmd_context {
+    ffi_fn!("lvmetad_cmd_create", std::ptr::null_mut(), {
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: each argument is NULL or a NUL-terminated string.
+        let dir = unsafe { cstr(system_dir) }.map(|b| Path::new(std::ffi::OsStr::from_bytes(b)));
+        // SAFETY: as above.
+        let cfg = unsafe { cstr(config) }.map(|b| String::from_utf8_lossy(b).into_owned());
+        // SAFETY: as above.
+        let name = unsafe { cstr(cmd_name) }
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_else(|| "lvm".into());
+        let overrides: Vec<&str> = cfg.iter().map(|s| s.as_str()).collect();
+        let conf = match LvmConfig::load(dir, &overrides) {
+            Ok(c) => c,
+            Err(e) => {
+                log(Level::Error, &e.to_string());
+                return std::ptr::null_mut();
+            }
+        };
+        let native = Arc::new(NativeCmd::new(conf, &name));
+        // The handle is a heap cell whose address identifies the context.
+        let handle = Box::into_raw(Box::new(0u8)) as *mut cmd_context;
+        GLOBALS.dispatch.native.register(handle as usize, native);
+        handle
+    })
+}
+
+/// Free a context made by `lvmetad_cmd_create`. Pointers the library did not create
+/// (and NULL) are refused with a logged error.
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_cmd_destroy(cmd: *mut cmd_context) {
+    ffi_fn!("lvmetad_cmd_destroy", (), {
+        check!(
+            "lvmetad_cmd_destroy",
+            GLOBALS.dispatch.native.is_registered(cmd as usize)
+        );
+        GLOBALS.dispatch.native.unregister(cmd as usize);
+        // SAFETY: registered handles were made by Box::into_raw in lvmetad_cmd_create
+        // and are unregistered exactly once here.
+        drop(unsafe { Box::from_raw(cmd as *mut u8) });
+    })
+}
+
+/// LVM's connection set-up for a native context (`toolcontext.c:_init_lvmetad`):
+/// disconnect, socket from `LVM_LVMETAD_SOCKET`, token from `devices/global_filter`,
+/// then connect unless `global/use_lvmetad` is off or `locking_type` is 3, with LVM's
+/// warnings. Returns 1 (0 only on an internal error).
+#[no_mangle]
+pub extern "C" fn lvmetad_cmd_init_connections(cmd: *mut cmd_context) -> c_int {
+    ffi_fn!("lvmetad_cmd_init_connections", 0, {
+        check!(
+            "lvmetad_cmd_init_connections",
+            GLOBALS.dispatch.native.is_registered(cmd as usize),
+            0
+        );
+        let native = GLOBALS.dispatch.native.cmd(cmd as usize);
+        let mut c = client();
+        c.disconnect();
+        c.set_socket(Some(
+            std::env::var_os("LVM_LVMETAD_SOCKET")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(crate::client::LVMETAD_SOCKET)),
+        ));
+        let filter = native.config.array("devices/global_filter");
+        c.set_token(filter.as_deref());
+        let use_lvmetad = native
+            .config
+            .bool_or_default("global/use_lvmetad")
+            .unwrap_or(true);
+        let locking_type = native
+            .config
+            .int_or_default("global/locking_type")
+            .unwrap_or(1);
+        if locking_type == 3 && use_lvmetad {
+            log(
+                Level::Warn,
+                "WARNING: Not using lvmetad because locking_type is 3 (clustered).",
+            );
+            return 1;
+        }
+        if !use_lvmetad {
+            if c.pidfile_present() {
+                log(
+                    Level::Warn,
+                    "WARNING: Not using lvmetad because config setting use_lvmetad=0.",
+                );
+                log(
+                    Level::Warn,
+                    "WARNING: To avoid corruption, rescan devices to make changes visible (pvscan --cache).",
+                );
+            }
+            return 1;
+        }
+        if !c.connect(cmd as usize) {
+            log(
+                Level::Warn,
+                "WARNING: Failed to connect to lvmetad. Falling back to device scanning.",
+            );
+        } else if !c.used() {
+            log(Level::Error, "Internal error: lvmetad setup incorrect");
+            return 0;
+        }
+        1
+    })
+}
+
+/// Message level of the native host, like LVM's `-v` count (0: errors, warnings,
+/// prints; 1: verbose; 2: very verbose; 3: debug).
+#[no_mangle]
+pub extern "C" fn lvmetad_set_verbosity(level: c_int) {
+    VERBOSITY.store(level.max(0) as usize, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Register LVM's host table (compat glue). The table is copied. Returns 1, or 0 when
+/// `ops` is NULL or its `abi_version` is not `LVMETAD_HOST_ABI_VERSION`.
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_host_register(ops: *const lvmetad_host_ops) -> c_int {
+    ffi_fn!("lvmetad_host_register", 0, {
+        check!("lvmetad_host_register", !ops.is_null(), 0);
+        // SAFETY: checked non-NULL; a table of the declared layout.
+        let t = unsafe { *ops };
+        check!(
+            "lvmetad_host_register",
+            t.abi_version == LVMETAD_HOST_ABI_VERSION,
+            0
+        );
+        *GLOBALS
+            .dispatch
+            .c
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(t);
+        1
+    })
+}
+
+/// Forget the registered host table.
+#[no_mangle]
+pub extern "C" fn lvmetad_host_unregister() {
+    ffi_fn!("lvmetad_host_unregister", (), {
+        *GLOBALS
+            .dispatch
+            .c
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+    })
+}
