@@ -16,7 +16,10 @@ REL := target/release
 SONAME := liblvmetad.so.0
 REALNAME := liblvmetad.so.$(VERSION)
 
-.PHONY: all build test rust-test c-test demo install uninstall clean lint
+CBINDGEN ?= cbindgen
+CBINDGEN_VERSION := 0.29.2
+
+.PHONY: all build test rust-test c-test demo install uninstall clean lint header check-header
 
 all: build
 
@@ -31,9 +34,20 @@ c-test: build
 
 test: rust-test c-test
 
-lint:
+lint: check-header
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+# include/lvmetad.h is generated from src/ffi by the pinned cbindgen and checked in.
+header:
+	$(CBINDGEN) --config cbindgen.toml --crate lvmetad --output include/lvmetad.h 2>/dev/null
+
+check-header:
+	@v=$$($(CBINDGEN) --version 2>/dev/null | awk '{print $$2}'); \
+	if [ "$$v" != "$(CBINDGEN_VERSION)" ]; then \
+		echo "cbindgen $(CBINDGEN_VERSION) required (found '$$v'): cargo install cbindgen --version $(CBINDGEN_VERSION) --locked"; exit 1; fi
+	$(CBINDGEN) --config cbindgen.toml --crate lvmetad --output include/lvmetad.h --verify 2>/dev/null \
+		|| { echo "include/lvmetad.h is stale: run 'make header'"; exit 1; }
 
 demo: build
 	BIN=$(CURDIR)/$(REL) scripts/demo.sh
