@@ -3,7 +3,7 @@
 
 use super::handler::Daemon;
 use super::log::Logger;
-use crate::wire::{read_message, write_all, WireError, DEFAULT_MAX_MESSAGE, TERMINATOR};
+use crate::wire::{read_message_libdaemon, write_all, WireError, DEFAULT_MAX_MESSAGE, TERMINATOR};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
@@ -255,7 +255,7 @@ fn daemonise() -> Result<(), i32> {
 fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
     let mut buf = Vec::with_capacity(1024);
     loop {
-        match read_message(&mut stream, &mut buf, max) {
+        match read_message_libdaemon(&mut stream, &mut buf, max) {
             Ok(()) => {}
             Err(WireError::TooLarge(n)) => {
                 daemon.log_error(&format!(

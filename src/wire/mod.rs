@@ -108,6 +108,55 @@ pub fn read_message<R: Read + AsFd>(
     }
 }
 
+/// Read one message with libdaemon's exact read sizes (`buffer_read()`): a first read of
+/// at most 32 bytes, then reads filling a buffer that grows by max(capacity, 1024)
+/// whenever fewer than 32 bytes are free. The terminator is only recognised at the end of
+/// the data read so far, so when a peer pipelines two messages the split (or merge) falls
+/// where the C daemon's does. Used by the daemon; `buf` is cleared first.
+pub fn read_message_libdaemon<R: Read + AsFd>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<(), WireError> {
+    buf.clear();
+    let mut allocated: usize = 32;
+    buf.resize(allocated, 0);
+    let mut used = 0usize;
+    loop {
+        match r.read(&mut buf[used..allocated]) {
+            Ok(0) => {
+                buf.truncate(0);
+                return Err(WireError::Eof);
+            }
+            Ok(n) => {
+                used += n;
+                if used >= 4 && &buf[used - 4..used] == TERMINATOR {
+                    buf.truncate(used - 4);
+                    return Ok(());
+                }
+                if used > max {
+                    buf.truncate(0);
+                    return Err(WireError::TooLarge(max));
+                }
+                if allocated - used < 32 {
+                    allocated += allocated.max(1024);
+                    buf.resize(allocated, 0);
+                }
+            }
+            Err(e)
+                if e.kind() == io::ErrorKind::Interrupted
+                    || e.kind() == io::ErrorKind::WouldBlock
+                    || e.raw_os_error() == Some(libc::EIO) =>
+            {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    wait_fd(r, false);
+                }
+            }
+            Err(e) => return Err(WireError::Io(e)),
+        }
+    }
+}
+
 /// Write `body` followed by the terminator, completing short writes and retrying
 /// EINTR/EAGAIN/EIO after waiting for writability.
 pub fn write_message<W: Write + AsFd>(w: &mut W, body: &[u8]) -> Result<(), WireError> {
@@ -263,6 +312,24 @@ mod tests {
         drop(a);
         let e = read_message(&mut b, &mut buf, 1000).unwrap_err();
         assert_eq!(e.errno(), libc::ECONNRESET);
+    }
+
+    #[test]
+    fn libdaemon_read_schedule_splits_pipelined_messages_like_c() {
+        // the first message is exactly 32 bytes: the C daemon's first read ends on its
+        // terminator, so the two are handled separately
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        a.write_all(b"request= \"vg_list\"\ntoken=\"sk\n##\nrequest = \"pv_list\"\n\n##\n")
+            .unwrap();
+        let mut buf = Vec::new();
+        read_message_libdaemon(&mut b, &mut buf, 1 << 20).unwrap();
+        assert_eq!(buf, b"request= \"vg_list\"\ntoken=\"sk");
+        read_message_libdaemon(&mut b, &mut buf, 1 << 20).unwrap();
+        assert_eq!(buf, b"request = \"pv_list\"\n");
+        // otherwise they merge (the terminator is only looked for at the end)
+        a.write_all(b"x=1\n##\ny=2\n\n##\n").unwrap();
+        read_message_libdaemon(&mut b, &mut buf, 1 << 20).unwrap();
+        assert_eq!(buf, b"x=1\n##\ny=2\n");
     }
 
     #[test]
