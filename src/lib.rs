@@ -9,4 +9,5 @@ pub mod daemon;
 pub mod ffi;
 pub mod host;
 pub mod protocol;
+pub mod scan;
 pub mod wire;

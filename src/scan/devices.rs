@@ -1,0 +1,339 @@
+//! Device enumeration as LVM2 2.02.188 does it without udev (`dev-cache.c`): walk the
+//! scan directories, keep block devices, group paths by device number into aliases in
+//! LVM's preference order, and iterate in LVM's scan order (the device btree keyed by
+//! the byte-swapped low 32 bits of `dev_t`). Plus the cheap filters of the lvmetad
+//! chain that need no I/O: sysfs, type (known majors from /proc/devices) and size.
+//!
+//! Extension: regular files named in `devices/lvmetad_rs_image_files` become devices
+//! too, so everything can be tried without root (docs/scan.md). Such a file gets the
+//! device number `makedev(LVMETAD_RS_IMAGE_MAJOR, n)` where n is its position in that
+//! list: stable across runs and never a real block device (major 4095 is not assigned
+//! by Linux, whose block majors are below 512 or in the dynamic range 254..259).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+/// Major number given to regular image files named in the configuration.
+pub const IMAGE_MAJOR: u64 = 4095;
+
+/// Linux `makedev` / `major` / `minor` (glibc encoding).
+pub fn makedev(major: u64, minor: u64) -> u64 {
+    ((major & 0xffff_f000) << 32)
+        | ((major & 0xfff) << 8)
+        | ((minor & 0xffff_ff00) << 12)
+        | (minor & 0xff)
+}
+pub fn major(dev: u64) -> u64 {
+    ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff)
+}
+pub fn minor(dev: u64) -> u64 {
+    ((dev >> 12) & 0xffff_ff00) | (dev & 0xff)
+}
+
+/// LVM's scan order key: the low 32 bits of `dev_t` with their bytes reversed.
+pub fn scan_key(dev: u64) -> u32 {
+    (dev as u32).swap_bytes()
+}
+
+/// One device with its paths, the preferred one first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub devno: u64,
+    pub aliases: Vec<PathBuf>,
+    /// A regular image file (extension), not a block device.
+    pub is_image: bool,
+}
+
+impl Device {
+    /// `dev_name()`: the preferred alias.
+    pub fn name(&self) -> String {
+        self.aliases
+            .first()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "[unknown]".into())
+    }
+}
+
+fn components(p: &Path) -> usize {
+    p.to_string_lossy().matches('/').count()
+}
+
+/// `_compare_paths()`: true when `a` is preferred over `b` (built-in rules only).
+pub fn prefer(a: &Path, b: &Path) -> bool {
+    let sa = a.to_string_lossy();
+    let sb = b.to_string_lossy();
+    if sa.starts_with("/dev/") && sb.starts_with("/dev/") {
+        for prefix in ["/dev/block/", "/dev/dm-", "/dev/disk/", "/dev/mapper/"] {
+            let (ma, mb) = (sa.starts_with(prefix), sb.starts_with(prefix));
+            if ma != mb {
+                return !ma;
+            }
+            if ma && mb {
+                break;
+            }
+        }
+    }
+    let (ca, cb) = (components(a), components(b));
+    if ca != cb {
+        return ca < cb;
+    }
+    // after the common prefix, a path whose first differing component is a symlink wins
+    let (pa, pb): (Vec<_>, Vec<_>) = (a.components().collect(), b.components().collect());
+    let mut prefix = PathBuf::new();
+    for (x, y) in pa.iter().zip(pb.iter()) {
+        if x != y {
+            let la = fs::symlink_metadata(prefix.join(x))
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false);
+            let lb = fs::symlink_metadata(prefix.join(y))
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false);
+            if la != lb {
+                return la;
+            }
+            break;
+        }
+        prefix.push(x);
+    }
+    sa.as_bytes() < sb.as_bytes()
+}
+
+/// The device cache: devices by number, iterated in LVM's order.
+#[derive(Clone, Debug, Default)]
+pub struct DevCache {
+    devs: BTreeMap<(u32, u64), Device>,
+}
+
+impl DevCache {
+    /// Add one path for `devno`, keeping aliases in preference order.
+    pub fn add(&mut self, devno: u64, path: PathBuf, is_image: bool) {
+        let d = self
+            .devs
+            .entry((scan_key(devno), devno))
+            .or_insert_with(|| Device {
+                devno,
+                aliases: Vec::new(),
+                is_image,
+            });
+        if d.aliases.contains(&path) {
+            return;
+        }
+        // LVM compares a new path with the current first alias only: preferred -> head,
+        // otherwise tail (dev-cache.c:_add_alias).
+        match d.aliases.first() {
+            Some(first) if prefer(&path, first) => d.aliases.insert(0, path),
+            _ => d.aliases.push(path),
+        }
+    }
+
+    /// Walk `dirs` recursively (directory symlinks are not followed) and add every
+    /// block device node.
+    pub fn scan_dirs(&mut self, dirs: &[PathBuf]) {
+        for d in dirs {
+            self.walk(d, 0);
+        }
+    }
+
+    fn walk(&mut self, dir: &Path, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        let md = match fs::symlink_metadata(dir) {
+            Ok(m) => m,
+            Err(_) => return,
+        };
+        if md.file_type().is_block_device() {
+            self.add(md.rdev(), dir.to_path_buf(), false);
+            return;
+        }
+        if !md.is_dir() {
+            // a symlink to a block device counts as an alias
+            if md.file_type().is_symlink() {
+                if let Ok(t) = fs::metadata(dir) {
+                    if t.file_type().is_block_device() {
+                        self.add(t.rdev(), dir.to_path_buf(), false);
+                    }
+                }
+            }
+            return;
+        }
+        let mut entries: Vec<PathBuf> = match fs::read_dir(dir) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(_) => return,
+        };
+        entries.sort();
+        for e in entries {
+            let m = match fs::symlink_metadata(&e) {
+                Ok(m) => m,
+                Err(_) => continue,
+            };
+            if m.is_dir() {
+                self.walk(&e, depth + 1);
+            } else if m.file_type().is_block_device() {
+                self.add(m.rdev(), e, false);
+            } else if m.file_type().is_symlink() {
+                if let Ok(t) = fs::metadata(&e) {
+                    if t.file_type().is_block_device() {
+                        self.add(t.rdev(), e, false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Add regular image files (extension); position n gets makedev(IMAGE_MAJOR, n).
+    pub fn add_images(&mut self, files: &[PathBuf]) {
+        for (n, f) in files.iter().enumerate() {
+            if fs::metadata(f).map(|m| m.is_file()).unwrap_or(false) {
+                self.add(makedev(IMAGE_MAJOR, n as u64), f.clone(), true);
+            }
+        }
+    }
+
+    /// Devices in LVM's scan order.
+    pub fn iter(&self) -> impl Iterator<Item = &Device> {
+        self.devs.values()
+    }
+
+    pub fn get(&self, devno: u64) -> Option<&Device> {
+        self.devs.get(&(scan_key(devno), devno))
+    }
+
+    /// The device a path names (any of its aliases).
+    pub fn by_path(&self, p: &Path) -> Option<&Device> {
+        self.devs.values().find(|d| d.aliases.iter().any(|a| a == p))
+    }
+
+    pub fn len(&self) -> usize {
+        self.devs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.devs.is_empty()
+    }
+}
+
+/// Block device majors by name from /proc/devices.
+pub fn proc_devices() -> Vec<(u64, String)> {
+    let text = fs::read_to_string("/proc/devices").unwrap_or_default();
+    let mut in_block = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("Block devices:") {
+            in_block = true;
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let mut it = line.split_whitespace();
+        if let (Some(m), Some(name)) = (it.next(), it.next()) {
+            if let Ok(m) = m.parse() {
+                out.push((m, name.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// The device type names LVM 2.02.188 accepts (device-types.h), matched as prefixes
+/// of the /proc/devices names.
+pub const KNOWN_TYPES: &[&str] = &[
+    "sd", "ide", "md", "loop", "ramdisk", "device-mapper", "mdp", "dasd", "dac960", "nbd",
+    "ida", "cciss", "ubd", "ataraid", "drbd", "emcpower", "power2", "i2o_block",
+    "iseries/vd", "gnbd", "aoe", "xvd", "vdisk", "ps3disk", "virtblk", "mmc", "blkext",
+    "fio", "mtip32xx", "vtms", "skd", "scm", "bcache", "nvme", "zvol", "VxDMP",
+];
+
+/// Majors of known block types (the type filter's table).
+pub fn known_majors(extra_types: &[String]) -> Vec<u64> {
+    proc_devices()
+        .into_iter()
+        .filter(|(_, name)| {
+            KNOWN_TYPES.iter().any(|t| name.starts_with(t))
+                || extra_types.iter().any(|t| name.starts_with(t.as_str()))
+        })
+        .map(|(m, _)| m)
+        .collect()
+}
+
+/// Whether sysfs knows the block device (`/sys/dev/block/M:m`).
+pub fn in_sysfs(devno: u64) -> bool {
+    Path::new(&format!("/sys/dev/block/{}:{}", major(devno), minor(devno))).exists()
+}
+
+/// Size in bytes of a block device from sysfs (`size` is in 512-byte sectors).
+pub fn sysfs_size(devno: u64) -> Option<u64> {
+    let p = format!("/sys/dev/block/{}:{}/size", major(devno), minor(devno));
+    fs::read_to_string(p)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(|s| s * 512)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_t_encoding_and_scan_order() {
+        assert_eq!(makedev(7, 40), 1832);
+        assert_eq!(makedev(7, 1), 1793);
+        assert_eq!((major(1862), minor(1862)), (7, 70));
+        let big = makedev(259, 300);
+        assert_eq!((major(big), minor(big)), (259, 300));
+        // spec example: 7:0 < 8:0 < 7:1 < 8:16
+        let order = [makedev(7, 0), makedev(8, 0), makedev(7, 1), makedev(8, 16)];
+        let mut sorted = order;
+        sorted.sort_by_key(|&d| scan_key(d));
+        assert_eq!(sorted, order);
+    }
+
+    #[test]
+    fn alias_preference() {
+        assert!(prefer(Path::new("/dev/sda"), Path::new("/dev/disk/by-id/x")));
+        assert!(prefer(Path::new("/dev/vg/lv"), Path::new("/dev/mapper/vg-lv")));
+        assert!(!prefer(Path::new("/dev/block/7:0"), Path::new("/dev/loop0")));
+        assert!(prefer(Path::new("/dev/a"), Path::new("/dev/b")));
+        assert!(prefer(Path::new("/x/y"), Path::new("/x/y/z")));
+        let mut c = DevCache::default();
+        c.add(1, "/dev/disk/by-id/x".into(), false);
+        c.add(1, "/dev/sda".into(), false);
+        c.add(1, "/dev/block/8:0".into(), false);
+        assert_eq!(
+            c.get(1).unwrap().aliases,
+            vec![
+                PathBuf::from("/dev/sda"),
+                PathBuf::from("/dev/disk/by-id/x"),
+                PathBuf::from("/dev/block/8:0")
+            ]
+        );
+        // only the first alias is compared: a later, better path than the second one
+        // still goes to the tail
+        let mut c = DevCache::default();
+        c.add(2, "/dev/a".into(), false);
+        c.add(2, "/dev/disk/z".into(), false);
+        c.add(2, "/dev/block/1:2".into(), false);
+        c.add(2, "/dev/b".into(), false);
+        assert_eq!(c.get(2).unwrap().aliases.last().unwrap(), &PathBuf::from("/dev/b"));
+    }
+
+    #[test]
+    fn image_devices_are_stable() {
+        let dir = std::env::temp_dir().join(format!("devs-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let a = dir.join("a.img");
+        let b = dir.join("b.img");
+        fs::write(&a, b"x").unwrap();
+        fs::write(&b, b"y").unwrap();
+        let mut c = DevCache::default();
+        c.add_images(&[a.clone(), b.clone()]);
+        let devs: Vec<_> = c.iter().map(|d| (d.devno, d.name())).collect();
+        assert_eq!(devs.len(), 2);
+        assert_eq!(c.by_path(&b).unwrap().devno, makedev(IMAGE_MAJOR, 1));
+        assert_eq!(major(makedev(IMAGE_MAJOR, 1)), IMAGE_MAJOR);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

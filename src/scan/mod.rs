@@ -1,0 +1,5 @@
+//! Device scanning for lvmetad: device filters.
+
+pub mod devices;
+pub mod filter_regex;
+pub mod regex;
