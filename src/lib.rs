@@ -8,6 +8,7 @@ pub mod config;
 pub mod daemon;
 pub mod ffi;
 pub mod host;
+pub mod ondisk;
 pub mod protocol;
 pub mod scan;
 pub mod wire;
