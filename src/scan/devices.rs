@@ -203,7 +203,9 @@ impl DevCache {
 
     /// The device a path names (any of its aliases).
     pub fn by_path(&self, p: &Path) -> Option<&Device> {
-        self.devs.values().find(|d| d.aliases.iter().any(|a| a == p))
+        self.devs
+            .values()
+            .find(|d| d.aliases.iter().any(|a| a == p))
     }
 
     pub fn len(&self) -> usize {
@@ -241,10 +243,42 @@ pub fn proc_devices() -> Vec<(u64, String)> {
 /// The device type names LVM 2.02.188 accepts (device-types.h), matched as prefixes
 /// of the /proc/devices names.
 pub const KNOWN_TYPES: &[&str] = &[
-    "sd", "ide", "md", "loop", "ramdisk", "device-mapper", "mdp", "dasd", "dac960", "nbd",
-    "ida", "cciss", "ubd", "ataraid", "drbd", "emcpower", "power2", "i2o_block",
-    "iseries/vd", "gnbd", "aoe", "xvd", "vdisk", "ps3disk", "virtblk", "mmc", "blkext",
-    "fio", "mtip32xx", "vtms", "skd", "scm", "bcache", "nvme", "zvol", "VxDMP",
+    "sd",
+    "ide",
+    "md",
+    "loop",
+    "ramdisk",
+    "device-mapper",
+    "mdp",
+    "dasd",
+    "dac960",
+    "nbd",
+    "ida",
+    "cciss",
+    "ubd",
+    "ataraid",
+    "drbd",
+    "emcpower",
+    "power2",
+    "i2o_block",
+    "iseries/vd",
+    "gnbd",
+    "aoe",
+    "xvd",
+    "vdisk",
+    "ps3disk",
+    "virtblk",
+    "mmc",
+    "blkext",
+    "fio",
+    "mtip32xx",
+    "vtms",
+    "skd",
+    "scm",
+    "bcache",
+    "nvme",
+    "zvol",
+    "VxDMP",
 ];
 
 /// Majors of known block types (the type filter's table).
@@ -293,9 +327,18 @@ mod tests {
 
     #[test]
     fn alias_preference() {
-        assert!(prefer(Path::new("/dev/sda"), Path::new("/dev/disk/by-id/x")));
-        assert!(prefer(Path::new("/dev/vg/lv"), Path::new("/dev/mapper/vg-lv")));
-        assert!(!prefer(Path::new("/dev/block/7:0"), Path::new("/dev/loop0")));
+        assert!(prefer(
+            Path::new("/dev/sda"),
+            Path::new("/dev/disk/by-id/x")
+        ));
+        assert!(prefer(
+            Path::new("/dev/vg/lv"),
+            Path::new("/dev/mapper/vg-lv")
+        ));
+        assert!(!prefer(
+            Path::new("/dev/block/7:0"),
+            Path::new("/dev/loop0")
+        ));
         assert!(prefer(Path::new("/dev/a"), Path::new("/dev/b")));
         assert!(prefer(Path::new("/x/y"), Path::new("/x/y/z")));
         let mut c = DevCache::default();
@@ -317,7 +360,10 @@ mod tests {
         c.add(2, "/dev/disk/z".into(), false);
         c.add(2, "/dev/block/1:2".into(), false);
         c.add(2, "/dev/b".into(), false);
-        assert_eq!(c.get(2).unwrap().aliases.last().unwrap(), &PathBuf::from("/dev/b"));
+        assert_eq!(
+            c.get(2).unwrap().aliases.last().unwrap(),
+            &PathBuf::from("/dev/b")
+        );
     }
 
     #[test]

@@ -2,4 +2,5 @@
 
 pub mod devices;
 pub mod filter_regex;
+pub mod pvscan;
 pub mod regex;
