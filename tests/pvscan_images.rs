@@ -103,12 +103,13 @@ fn decompress(path: &Path) -> Vec<u8> {
     out
 }
 
+/// Messages seen by the proxy: (is_request, bytes).
+type Traffic = Arc<Mutex<Vec<(bool, Vec<u8>)>>>;
+/// Recording header: (image, device name, device number), global_filter, steps.
+type Header = (Vec<(String, String, u64)>, Vec<String>, Vec<Step>);
+
 /// A proxy recording every message between the client and the daemon.
-fn proxy(
-    listener: UnixListener,
-    daemon: std::path::PathBuf,
-    log: Arc<Mutex<Vec<(bool, Vec<u8>)>>>,
-) {
+fn proxy(listener: UnixListener, daemon: std::path::PathBuf, log: Traffic) {
     std::thread::spawn(move || {
         for c in listener.incoming() {
             let mut c = match c {
