@@ -4,3 +4,4 @@ pub mod devices;
 pub mod filter_regex;
 pub mod pvscan;
 pub mod regex;
+pub mod source;

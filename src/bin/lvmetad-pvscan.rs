@@ -1,0 +1,142 @@
+//! `lvmetad-pvscan`: LVM2 2.02.188's `pvscan --cache` run natively by this library.
+//!
+//! Usage: lvmetad-pvscan --cache [-v...] [--config STRING] [--major M --minor m]... [DEV...]
+//! DEV is a path or MAJOR:MINOR. Honours LVM_SYSTEM_DIR (its lvm.conf),
+//! LVM_LVMETAD_SOCKET and LVM_LVMETAD_PIDFILE; prints LVM's messages; exit status 0, 5
+//! (a failure), or 3 (bad command line).
+
+use lvmetad::client::{Client, LVMETAD_SOCKET};
+use lvmetad::host::config::LvmConfig;
+use lvmetad::host::native::{NativeCmd, NativeHost, VERBOSITY};
+use lvmetad::host::{Host, Level};
+use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, Pvscan};
+use lvmetad::scan::source::SystemDevices;
+use std::path::PathBuf;
+use std::process::exit;
+use std::sync::Arc;
+
+const EINVALID_CMD_LINE: i32 = 3;
+
+fn usage() -> ! {
+    eprintln!("  Usage: lvmetad-pvscan --cache [-v] [--config String] [--major Major --minor Minor]... [PV|MAJOR:MINOR ...]");
+    exit(EINVALID_CMD_LINE);
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut cache = false;
+    let mut overrides: Vec<String> = Vec::new();
+    let mut cache_args = CacheArgs::default();
+    let mut majors: Vec<i64> = Vec::new();
+    let mut minors: Vec<i64> = Vec::new();
+    let mut verbose = 0;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--cache" => cache = true,
+            "--config" => overrides.push(args.next().unwrap_or_else(|| usage())),
+            "--major" | "-j" => majors.push(
+                args.next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| usage()),
+            ),
+            "--minor" => minors.push(
+                args.next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| usage()),
+            ),
+            "-h" | "--help" => {
+                eprintln!("  lvmetad-pvscan --cache: repopulate lvmetad from the devices (LVM2 2.02.188 pvscan --cache).");
+                usage();
+            }
+            s if s.starts_with("-v") && s[1..].chars().all(|c| c == 'v') => verbose += s.len() - 1,
+            "--verbose" => verbose += 1,
+            s if s.starts_with("--config=") => overrides.push(s["--config=".len()..].to_string()),
+            s if s.starts_with('-') => {
+                eprintln!("  lvmetad-pvscan: unrecognized option '{}'", s);
+                usage();
+            }
+            _ => cache_args.devices.push(a),
+        }
+    }
+    if !cache {
+        eprintln!("  Only pvscan --cache is implemented by lvmetad-pvscan.");
+        usage();
+    }
+    if majors.len() != minors.len() {
+        eprintln!("  Both --major and --minor required to identify devices.");
+        exit(EINVALID_CMD_LINE);
+    }
+    cache_args.major_minor = majors.into_iter().zip(minors).collect();
+    VERBOSITY.store(verbose, std::sync::atomic::Ordering::Relaxed);
+
+    let refs: Vec<&str> = overrides.iter().map(|s| s.as_str()).collect();
+    let cfg = match LvmConfig::load(None, &refs) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("  {}", e);
+            exit(5);
+        }
+    };
+    let host = Arc::new(NativeHost::new(cfg.clone()));
+    host.register(1, Arc::new(NativeCmd::new(cfg.clone(), "pvscan")));
+    if cfg.int("global/activation") == Some(0) {
+        host.log(
+            Level::Warn,
+            "WARNING: Activation disabled. No device-mapper interaction will be attempted.",
+        );
+    }
+    let mut client = Client::new(host.clone() as Arc<dyn Host>);
+    client.set_socket(Some(
+        std::env::var_os("LVM_LVMETAD_SOCKET")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(LVMETAD_SOCKET)),
+    ));
+    client.set_token(cfg.array("devices/global_filter").as_deref());
+    let use_lvmetad = cfg.bool_or_default("global/use_lvmetad").unwrap_or(true);
+    let locking_type = cfg.int_or_default("global/locking_type").unwrap_or(1);
+    if locking_type == 3 && use_lvmetad {
+        host.log(
+            Level::Warn,
+            "WARNING: Not using lvmetad because locking_type is 3 (clustered).",
+        );
+    } else if !use_lvmetad {
+        if client.pidfile_present() {
+            host.log(
+                Level::Warn,
+                "WARNING: Not using lvmetad because config setting use_lvmetad=0.",
+            );
+            host.log(
+                Level::Warn,
+                "WARNING: To avoid corruption, rescan devices to make changes visible (pvscan --cache).",
+            );
+        }
+    } else if !client.connect(1) {
+        host.log(
+            Level::Warn,
+            "WARNING: Failed to connect to lvmetad. Falling back to device scanning.",
+        );
+    }
+    let mut devices = match SystemDevices::new(&cfg) {
+        Ok(d) => d,
+        Err(msgs) => {
+            for m in msgs {
+                host.log(Level::Error, &m);
+            }
+            exit(5);
+        }
+    };
+    let mut p = Pvscan {
+        client: &mut client,
+        cmd: 1,
+        silent: false,
+    };
+    let code = pvscan_cache(&mut p, &cache_args, &mut devices);
+    client.disconnect();
+    if code != 0 {
+        host.log(
+            Level::Error,
+            &format!("Command failed with status code {}.", code),
+        );
+    }
+    exit(code);
+}
