@@ -50,6 +50,7 @@ check-header:
 		|| { echo "include/lvmetad.h is stale: run 'make header'"; exit 1; }
 
 demo: build
+	$(CARGO) build --release --locked --example unzstd
 	BIN=$(CURDIR)/$(REL) scripts/demo.sh
 
 install: build
