@@ -50,6 +50,13 @@ leaked=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^lvmetad_' ||
 [ -L "$prefix/lib/liblvmetad.so" ] && [ -f "$prefix/lib/liblvmetad.a" ] && ok "symlinks and static archive installed" \
     || bad "install layout"
 
+# real PV images for the scan tests
+cargo build -q --release --manifest-path "$top/Cargo.toml" --example unzstd
+mkdir -p "$tmp/img"
+"$top/target/release/examples/unzstd" "$tmp/img" \
+    "$top"/tests/data/images/{c01_orphan_default,c09_dup_a,c04_vg1_pv1,c04_vg1_pv2}.img.zst
+export IMAGES=$tmp/img
+
 PC_CFLAGS=$(pkg-config --cflags lvmetad)
 PC_LIBS=$(pkg-config --libs lvmetad)
 RPATH="-Wl,-rpath,$prefix/lib"

@@ -9,7 +9,8 @@ fn main() {
         let p = std::path::Path::new(&f);
         let name = p.file_name().unwrap().to_string_lossy();
         let target = out.join(name.trim_end_matches(".zst"));
-        let mut d = ruzstd::decoding::StreamingDecoder::new(std::fs::File::open(p).unwrap()).unwrap();
+        let mut d =
+            ruzstd::decoding::StreamingDecoder::new(std::fs::File::open(p).unwrap()).unwrap();
         let mut buf = Vec::new();
         d.read_to_end(&mut buf).unwrap();
         std::fs::write(&target, buf).unwrap();

@@ -170,6 +170,44 @@ int lvmetad_cmd_init_connections(struct cmd_context *cmd);
  */
 void lvmetad_set_verbosity(int level);
 
+/*
+ The device at `path` (a device node, one of its aliases, or an image file named in
+ `devices/scan`) as the native context `cmd` sees it. Returns NULL when there is no
+ such device. The handle is owned by `cmd` and freed by `lvmetad_cmd_destroy`.
+ */
+struct device *lvmetad_dev_get(struct cmd_context *cmd, const char *path);
+
+/*
+ Repopulate lvmetad from every device (`lvmetad_pvscan_all_devs`): 1 on success, 0 on
+ failure (including duplicate PVs, which disable lvmetad with reason DUPLICATES).
+ `found_vgnames` must be NULL for native contexts.
+ */
+int lvmetad_pvscan_all_devs(struct cmd_context *cmd, int do_wait, struct dm_list *found_vgnames);
+
+/*
+ Scan one device into lvmetad (`lvmetad_pvscan_single`): `pv_found` for a PV,
+ `pv_gone` otherwise. 1 on success. The list arguments must be NULL.
+ */
+int lvmetad_pvscan_single(struct cmd_context *cmd, struct device *dev, struct dm_list *found_vgnames, struct dm_list *changed_vgnames);
+
+/*
+ Tell lvmetad about the PV `pvid` on `dev` (`lvmetad_pv_found`), reading its labels
+ and metadata from the device. Native contexts: `fmt` is ignored, `vg` and the lists
+ must be NULL. 1 on success.
+ */
+int lvmetad_pv_found(struct cmd_context *cmd, const struct id *pvid, struct device *dev, const struct format_type *fmt, uint64_t label_sector, struct volume_group *vg, struct dm_list *found_vgnames, struct dm_list *changed_vgnames);
+
+/*
+ Tell lvmetad the device `devno` is gone (`lvmetad_pv_gone`). `pv_name` (may be NULL)
+ only appears in messages. 1 on success (also when lvmetad did not know the device).
+ */
+int lvmetad_pv_gone(dev_t devno, const char *pv_name);
+
+/*
+ `lvmetad_pv_gone` for a device handle (`lvmetad_pv_gone_by_dev`).
+ */
+int lvmetad_pv_gone_by_dev(struct device *dev);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -22,14 +22,21 @@
 //! | `lvmetad_cmd_destroy` | extension | |
 //! | `lvmetad_cmd_init_connections` | extension | LVM's `_init_lvmetad` for a native context |
 //! | `lvmetad_set_verbosity` | extension | native message level |
+//! | `lvmetad_pvscan_all_devs` | yes | native contexts (src/ffi/scan.rs) |
+//! | `lvmetad_pvscan_single` | yes | native contexts and devices |
+//! | `lvmetad_pv_found` | yes | native: `vg` NULL, VG read from the device |
+//! | `lvmetad_pv_gone` | yes | |
+//! | `lvmetad_pv_gone_by_dev` | yes | |
+//! | `lvmetad_dev_get` | extension | a native `struct device *` by path |
 //! | `lvmetad_host_register` | extension (compat header) | C host table |
 //! | `lvmetad_host_unregister` | extension (compat header) | |
 //!
-//! The remaining `lvmetad.h` functions come with the scan and VG layers.
+//! The remaining `lvmetad.h` functions (VG operations, lookups) come with the VG layer.
 
 #![allow(clippy::missing_safety_doc)]
 
 pub mod host;
+pub mod scan;
 pub mod types;
 
 use crate::client::Client;
@@ -352,6 +359,7 @@ pub unsafe extern "C" fn lvmetad_cmd_destroy(cmd: *mut cmd_context) {
             GLOBALS.dispatch.native.is_registered(cmd as usize)
         );
         GLOBALS.dispatch.native.unregister(cmd as usize);
+        scan::drop_devices_of(cmd as usize);
         // SAFETY: registered handles were made by Box::into_raw in lvmetad_cmd_create
         // and are unregistered exactly once here.
         drop(unsafe { Box::from_raw(cmd as *mut u8) });

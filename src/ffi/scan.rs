@@ -1,0 +1,329 @@
+//! C ABI of the scan layer: `lvmetad_pvscan_all_devs`, `lvmetad_pvscan_single`,
+//! `lvmetad_pv_found`, `lvmetad_pv_gone`, `lvmetad_pv_gone_by_dev` with LVM2 2.02.188's
+//! signatures, for native command contexts (`lvmetad_cmd_create`), plus
+//! `lvmetad_dev_get` which gives a native `struct device *`.
+//!
+//! Native mode limits (documented in the header): `found_vgnames`/`changed_vgnames` are
+//! not filled (pass NULL), and `lvmetad_pv_found` takes no `vg` (pass NULL; the VG is
+//! read from the device, as `lvmetad_pvscan_single` does). LVM's own contexts and
+//! devices need the C host glue of the VG layer.
+
+use super::types::{cmd_context, dm_list, id};
+use super::{client, cstr, log, precondition_failed, report_panic, GLOBALS};
+use crate::host::Level;
+use crate::scan::pvscan::{scan_device, DeviceSource, Entry, Lookup, Pvscan, ScanDevice, Scanned};
+use crate::scan::source::SystemDevices;
+use std::collections::HashMap;
+use std::os::raw::{c_char, c_int};
+use std::sync::{LazyLock, Mutex};
+
+/// LVM's `struct device` (opaque; for native contexts, made by `lvmetad_dev_get`).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct device {
+    _private: [u8; 0],
+}
+
+/// LVM's `struct format_type` (opaque).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct format_type {
+    _private: [u8; 0],
+}
+
+/// LVM's `struct volume_group` (opaque).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct volume_group {
+    _private: [u8; 0],
+}
+
+/// A native device handle.
+struct NativeDev {
+    cmd: usize,
+    devno: u64,
+    path: String,
+}
+
+static DEVICES: LazyLock<Mutex<HashMap<usize, NativeDev>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn devices() -> std::sync::MutexGuard<'static, HashMap<usize, NativeDev>> {
+    DEVICES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Forget (and free) every device handle of a destroyed context.
+pub(super) fn drop_devices_of(cmd: usize) {
+    let mut d = devices();
+    let ids: Vec<usize> = d
+        .iter()
+        .filter(|(_, v)| v.cmd == cmd)
+        .map(|(k, _)| *k)
+        .collect();
+    for k in ids {
+        d.remove(&k);
+        // SAFETY: handles are made by Box::into_raw in lvmetad_dev_get and removed from
+        // the registry exactly once, here.
+        drop(unsafe { Box::from_raw(k as *mut u8) });
+    }
+}
+
+fn native_devices(cmd: usize) -> Option<SystemDevices> {
+    let c = GLOBALS.dispatch.native.cmd(cmd);
+    match SystemDevices::new(&c.config) {
+        Ok(d) => Some(d),
+        Err(msgs) => {
+            for m in msgs {
+                log(Level::Error, &m);
+            }
+            None
+        }
+    }
+}
+
+macro_rules! guard {
+    ($name:literal, $err:expr, $body:expr) => {{
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(_) => {
+                report_panic($name);
+                $err
+            }
+        }
+    }};
+}
+
+macro_rules! need {
+    ($name:literal, $cond:expr, $ret:expr) => {
+        if !($cond) {
+            precondition_failed($name, stringify!($cond));
+            return $ret;
+        }
+    };
+}
+
+/// The device at `path` (a device node, one of its aliases, or an image file named in
+/// `devices/scan`) as the native context `cmd` sees it. Returns NULL when there is no
+/// such device. The handle is owned by `cmd` and freed by `lvmetad_cmd_destroy`.
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_dev_get(
+    cmd: *mut cmd_context,
+    path: *const c_char,
+) -> *mut device {
+    guard!("lvmetad_dev_get", std::ptr::null_mut(), {
+        need!(
+            "lvmetad_dev_get",
+            GLOBALS.dispatch.native.is_registered(cmd as usize),
+            std::ptr::null_mut()
+        );
+        need!("lvmetad_dev_get", !path.is_null(), std::ptr::null_mut());
+        // SAFETY: checked non-NULL; NUL-terminated by contract.
+        let p = String::from_utf8_lossy(unsafe { cstr(path) }.unwrap_or_default()).into_owned();
+        let Some(mut devs) = native_devices(cmd as usize) else {
+            return std::ptr::null_mut();
+        };
+        let devno = match devs.by_path(&p) {
+            Lookup::Found(d) => d.devno,
+            Lookup::Filtered(n) => n,
+            Lookup::NotFound => return std::ptr::null_mut(),
+        };
+        let h = Box::into_raw(Box::new(0u8)) as usize;
+        devices().insert(
+            h,
+            NativeDev {
+                cmd: cmd as usize,
+                devno,
+                path: p,
+            },
+        );
+        h as *mut device
+    })
+}
+
+fn dev_info(dev: *mut device) -> Option<(usize, u64, String)> {
+    devices()
+        .get(&(dev as usize))
+        .map(|d| (d.cmd, d.devno, d.path.clone()))
+}
+
+/// Repopulate lvmetad from every device (`lvmetad_pvscan_all_devs`): 1 on success, 0 on
+/// failure (including duplicate PVs, which disable lvmetad with reason DUPLICATES).
+/// `found_vgnames` must be NULL for native contexts.
+#[no_mangle]
+pub extern "C" fn lvmetad_pvscan_all_devs(
+    cmd: *mut cmd_context,
+    do_wait: c_int,
+    found_vgnames: *mut dm_list,
+) -> c_int {
+    guard!("lvmetad_pvscan_all_devs", 0, {
+        need!(
+            "lvmetad_pvscan_all_devs",
+            GLOBALS.dispatch.native.is_registered(cmd as usize),
+            0
+        );
+        if !found_vgnames.is_null() {
+            precondition_failed("lvmetad_pvscan_all_devs", "found_vgnames.is_null()");
+        }
+        let Some(mut devs) = native_devices(cmd as usize) else {
+            return 0;
+        };
+        let mut c = client();
+        let mut p = Pvscan {
+            client: &mut c,
+            cmd: cmd as usize,
+            silent: false,
+        };
+        p.pvscan_all_devs(&mut devs, do_wait != 0) as c_int
+    })
+}
+
+/// Scan one device into lvmetad (`lvmetad_pvscan_single`): `pv_found` for a PV,
+/// `pv_gone` otherwise. 1 on success. The list arguments must be NULL.
+#[no_mangle]
+pub extern "C" fn lvmetad_pvscan_single(
+    cmd: *mut cmd_context,
+    dev: *mut device,
+    found_vgnames: *mut dm_list,
+    changed_vgnames: *mut dm_list,
+) -> c_int {
+    guard!("lvmetad_pvscan_single", 0, {
+        need!(
+            "lvmetad_pvscan_single",
+            GLOBALS.dispatch.native.is_registered(cmd as usize),
+            0
+        );
+        let Some((_, devno, path)) = dev_info(dev) else {
+            precondition_failed(
+                "lvmetad_pvscan_single",
+                "dev is a device from lvmetad_dev_get",
+            );
+            return 0;
+        };
+        if !found_vgnames.is_null() || !changed_vgnames.is_null() {
+            precondition_failed("lvmetad_pvscan_single", "vgname lists are NULL");
+        }
+        let Ok(f) = std::fs::File::open(&path) else {
+            log(Level::Error, &format!("{}: open failed", path));
+            return 0;
+        };
+        let sd = ScanDevice {
+            devno,
+            name: path.clone(),
+            io: Box::new(f),
+        };
+        let mut c = client();
+        let entry = scan_device(&c, &sd).unwrap_or(Entry::NoInfo {
+            pvid: String::new(),
+            duplicate: false,
+        });
+        let names: HashMap<String, String> = match &entry {
+            Entry::Pv(pv) => [(pv.label.pv_uuid(), path.clone())].into_iter().collect(),
+            _ => HashMap::new(),
+        };
+        let s = Scanned {
+            devno,
+            name: path,
+            entry,
+        };
+        let mut p = Pvscan {
+            client: &mut c,
+            cmd: cmd as usize,
+            silent: false,
+        };
+        p.pvscan_single(&s, &names) as c_int
+    })
+}
+
+/// Tell lvmetad about the PV `pvid` on `dev` (`lvmetad_pv_found`), reading its labels
+/// and metadata from the device. Native contexts: `fmt` is ignored, `vg` and the lists
+/// must be NULL. 1 on success.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn lvmetad_pv_found(
+    cmd: *mut cmd_context,
+    pvid: *const id,
+    dev: *mut device,
+    fmt: *const format_type,
+    label_sector: u64,
+    vg: *mut volume_group,
+    found_vgnames: *mut dm_list,
+    changed_vgnames: *mut dm_list,
+) -> c_int {
+    let _ = (fmt, label_sector);
+    guard!("lvmetad_pv_found", 0, {
+        need!("lvmetad_pv_found", !pvid.is_null(), 0);
+        need!("lvmetad_pv_found", vg.is_null(), 0);
+        // SAFETY: checked non-NULL; a 32-byte struct id.
+        let want: Vec<u8> = unsafe { (*pvid).uuid }.iter().map(|&b| b as u8).collect();
+        let Some((_, devno, path)) = dev_info(dev) else {
+            precondition_failed("lvmetad_pv_found", "dev is a device from lvmetad_dev_get");
+            return 0;
+        };
+        let Ok(f) = std::fs::File::open(&path) else {
+            return 0;
+        };
+        let sd = ScanDevice {
+            devno,
+            name: path.clone(),
+            io: Box::new(f),
+        };
+        let mut c = client();
+        let Some(Entry::Pv(pv)) = scan_device(&c, &sd) else {
+            log(Level::Error, &format!("No PV label found for {}.", path));
+            return 0;
+        };
+        if pv.label.pvid[..] != want[..] {
+            precondition_failed("lvmetad_pv_found", "pvid is the PV on dev");
+            return 0;
+        }
+        let names: HashMap<String, String> =
+            [(pv.label.pv_uuid(), path.clone())].into_iter().collect();
+        let _ = (found_vgnames, changed_vgnames);
+        let mut p = Pvscan {
+            client: &mut c,
+            cmd: cmd as usize,
+            silent: false,
+        };
+        p.pv_found(devno, &pv, &names) as c_int
+    })
+}
+
+/// Tell lvmetad the device `devno` is gone (`lvmetad_pv_gone`). `pv_name` (may be NULL)
+/// only appears in messages. 1 on success (also when lvmetad did not know the device).
+#[no_mangle]
+pub unsafe extern "C" fn lvmetad_pv_gone(devno: libc::dev_t, pv_name: *const c_char) -> c_int {
+    guard!("lvmetad_pv_gone", 0, {
+        // SAFETY: NULL or a NUL-terminated string.
+        let name = unsafe { cstr(pv_name) }
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let mut c = client();
+        let mut p = Pvscan {
+            client: &mut c,
+            cmd: 0,
+            silent: false,
+        };
+        p.pv_gone(devno, &name) as c_int
+    })
+}
+
+/// `lvmetad_pv_gone` for a device handle (`lvmetad_pv_gone_by_dev`).
+#[no_mangle]
+pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
+    guard!("lvmetad_pv_gone_by_dev", 0, {
+        let Some((_, devno, path)) = dev_info(dev) else {
+            precondition_failed(
+                "lvmetad_pv_gone_by_dev",
+                "dev is a device from lvmetad_dev_get",
+            );
+            return 0;
+        };
+        let mut c = client();
+        let mut p = Pvscan {
+            client: &mut c,
+            cmd: 0,
+            silent: false,
+        };
+        p.pv_gone(devno, &path) as c_int
+    })
+}
