@@ -63,6 +63,11 @@ EOP
 "$REF/sbin/lvm" pvscan --cache >/dev/null 2>&1; dump > "$work/lvm.dump"
 "$top/target/release/lvmetad-pvscan" --cache >/dev/null 2>&1; dump > "$work/ours.dump"
 if cmp -s "$work/lvm.dump" "$work/ours.dump"; then same=identical; else same=DIFFERENT; fi
+if [ -n "${PROFILE:-}" ]; then
+    perf record -g -o "$work/perf.data" "$top/target/release/lvmetad-pvscan" --cache >/dev/null 2>&1 || true
+    perf report -i "$work/perf.data" --no-children --percent-limit 2 --stdio 2>/dev/null | grep -v "^$" | head -60 > "${PROFILE}"
+    strace -c -f -o "${PROFILE}.strace" "$top/target/release/lvmetad-pvscan" --cache >/dev/null 2>&1 || true
+fi
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ml=$(med "${lvm_t[@]}"); mo=$(med "${ours_t[@]}")
 echo "devices=$N rounds=$ROUNDS daemon=$daemon"
