@@ -1,0 +1,83 @@
+//! The `lvmetad-pvscan` front end on image files named in devices/scan, against the
+//! bundled daemon: exit codes, LVM's messages, the cache it leaves.
+
+mod common;
+use common::*;
+use std::io::Read;
+use std::process::Command;
+
+fn unzstd(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let src = data_dir().join("images").join(format!("{}.img.zst", name));
+    let mut d = ruzstd::decoding::StreamingDecoder::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut b = Vec::new();
+    d.read_to_end(&mut b).unwrap();
+    let p = dir.join(format!("{}.img", name));
+    std::fs::write(&p, b).unwrap();
+    p
+}
+
+fn pvscan(d: &DaemonProc, etc: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_lvmetad-pvscan"))
+        .args(args)
+        .env("LVM_SYSTEM_DIR", etc)
+        .env("LVM_LVMETAD_SOCKET", &d.socket)
+        .env("LVM_LVMETAD_PIDFILE", &d.pidfile)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn scan_images_and_single_devices() {
+    let d = DaemonProc::start();
+    let dir = TempDir::new("cli");
+    let imgs: Vec<_> = ["c04_vg1_pv1", "c04_vg1_pv2", "c10e_truncated_2k"]
+        .iter()
+        .map(|n| unzstd(n, dir.path()))
+        .collect();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    let scan: Vec<String> = imgs.iter().map(|p| format!("\"{}\"", p.display())).collect();
+    std::fs::write(
+        etc.join("lvm.conf"),
+        format!(
+            "devices {{ scan = [ {} ] global_filter = [ \"a|\\\\.img$|\", \"r|.*|\" ] }}\nglobal {{ activation = 0 }}\n",
+            scan.join(", ")
+        ),
+    )
+    .unwrap();
+    // single device on a fresh daemon: token mismatch -> full rescan
+    let (rc, out, err) = pvscan(&d, &etc, &["--cache", imgs[0].to_str().unwrap()]);
+    assert_eq!(rc, 0, "{}{}", out, err);
+    assert!(out.starts_with("  pvscan["), "{}", out);
+    assert!(out.ends_with("] activating all complete VGs for init\n"), "{}", out);
+    assert_eq!(err, "  WARNING: Activation disabled. No device-mapper interaction will be attempted.\n");
+    let mut c = d.connect();
+    let vgs = String::from_utf8_lossy(&exchange(&mut c, b"request = \"vg_list\"\ntoken = \"skip\"\n")).into_owned();
+    assert!(vgs.contains("name=\"vg1\""), "{}", vgs);
+    // the 2 KiB image is below pv_min_size: filtered, cleared from the cache
+    let (rc, out, _) = pvscan(&d, &etc, &["--cache", imgs[2].to_str().unwrap()]);
+    assert_eq!(rc, 0);
+    assert_eq!(out, "  Device 4095:2 not found. Cleared from lvmetad cache.\n");
+    // MAJOR:MINOR of an image, and a device that does not exist
+    let (rc, out, _) = pvscan(&d, &etc, &["--cache", "4095:1"]);
+    assert_eq!((rc, out.as_str()), (0, ""));
+    let (rc, _, err) = pvscan(&d, &etc, &["--cache", "/nonexistent/dev"]);
+    assert_eq!(rc, 5);
+    assert!(err.contains("  Physical Volume /nonexistent/dev not found.\n"), "{}", err);
+    assert!(err.ends_with("  Command failed with status code 5.\n"), "{}", err);
+    // command line errors
+    let (rc, _, err) = pvscan(&d, &etc, &["--cache", "--major", "7"]);
+    assert_eq!(rc, 3);
+    assert!(err.contains("Both --major and --minor required to identify devices."));
+    let (rc, _, _) = pvscan(&d, &etc, &["--bogus"]);
+    assert_eq!(rc, 3);
+    // a broken global_filter is LVM's error
+    let (rc, _, err) = pvscan(&d, &etc, &["--cache", "--config", "devices { global_filter = [ \"x|a|\" ] }"]);
+    assert_eq!(rc, 5);
+    assert!(err.contains("Pattern must begin with 'a' or 'r'."), "{}", err);
+}
