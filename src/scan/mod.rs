@@ -2,6 +2,7 @@
 
 pub mod devices;
 pub mod filter_regex;
+pub mod filters;
 pub mod pvscan;
 pub mod regex;
 pub mod source;

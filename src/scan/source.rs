@@ -1,14 +1,17 @@
 //! The system's devices as `pvscan --cache` sees them: the device cache (scan dirs,
-//! aliases, LVM's order) through the lvmetad filter chain. Implemented here: sysfs,
-//! `devices/global_filter` (regex), type (/proc/devices), and the usable filter's size
-//! check (`devices/pv_min_size`). Not yet: the partitioned, signature, md-component and
-//! multipath filters (docs/scan.md).
+//! aliases, LVM's order) through the lvmetad filter chain, in LVM's order: sysfs,
+//! `devices/global_filter` (regex), type (/proc/devices), the usable filter's size check
+//! (`devices/pv_min_size`), multipath components, then, on the device's first bytes,
+//! partitioned, signature (LVM1/pool) and md components (`src/scan/filters.rs`).
 //!
 //! Extension: a regular file listed in `devices/scan` is a device (an image file); it
 //! skips the sysfs and type filters.
 
-use super::devices::{in_sysfs, known_majors, major, sysfs_size, DevCache, Device};
+use super::devices::{in_sysfs, major, sysfs_size, DevCache, Device};
 use super::filter_regex::{promote_alias, Decision, RegexFilter};
+use super::filters::{
+    has_partition_table, is_md_component, is_mpath_component, loop_partscan, signature, DevTypes,
+};
 use super::pvscan::{DeviceSource, Lookup, ScanDevice};
 use crate::host::config::LvmConfig;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -18,7 +21,9 @@ use std::path::{Path, PathBuf};
 pub struct SystemDevices {
     cache: DevCache,
     filter: Option<RegexFilter>,
-    majors: Vec<u64>,
+    types: DevTypes,
+    md_component_detection: bool,
+    mpath_component_detection: bool,
     min_size: u64,
     sysfs_scan: bool,
 }
@@ -67,7 +72,11 @@ impl SystemDevices {
         Ok(SystemDevices {
             cache,
             filter,
-            majors: known_majors(&types),
+            types: DevTypes::system(&types),
+            md_component_detection: cfg.bool("devices/md_component_detection").unwrap_or(true),
+            mpath_component_detection: cfg
+                .bool("devices/multipath_component_detection")
+                .unwrap_or(true),
             min_size: cfg.int("devices/pv_min_size").unwrap_or(2048).max(0) as u64 * 1024,
             sysfs_scan: cfg.bool("devices/sysfs_scan").unwrap_or(true),
         })
@@ -101,10 +110,34 @@ impl SystemDevices {
                 _ => {}
             }
         }
-        if !d.is_image && !self.majors.contains(&major(d.devno)) {
+        if !d.is_image && !self.types.known(d.devno) {
             return None;
         }
-        if Self::size_of(&d).unwrap_or(0) < self.min_size {
+        let size = Self::size_of(&d).unwrap_or(0);
+        if size < self.min_size {
+            return None;
+        }
+        if !d.is_image && self.mpath_component_detection && is_mpath_component(d.devno, &self.types)
+        {
+            return None;
+        }
+        // the filters that read the device ("filter after scan")
+        let partitionable = !d.is_image
+            && self.types.partitionable(
+                d.devno,
+                Some(major(d.devno)) == self.types.loop_major && loop_partscan(d.devno),
+            );
+        let f = std::fs::File::open(d.aliases.first()?).ok()?;
+        let mut head = vec![0u8; 8192];
+        let n = crate::ondisk::BlockRead::read_at(&f, 0, &mut head).unwrap_or(0);
+        head.truncate(n);
+        if partitionable && has_partition_table(&head) {
+            return None;
+        }
+        if signature(&head).is_some() {
+            return None;
+        }
+        if self.md_component_detection && is_md_component(&head, size) {
             return None;
         }
         Some(d)
