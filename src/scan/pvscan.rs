@@ -19,7 +19,53 @@ pub struct ScanDevice {
     pub devno: u64,
     /// The device's primary name (`dev_name`).
     pub name: String,
-    pub io: Box<dyn BlockRead>,
+    pub io: Box<dyn BlockRead + Send + Sync>,
+}
+
+/// Reads a device's first 128 KiB once (LVM reads that block of every device before
+/// processing labels) and serves later reads inside it from memory.
+struct HeadCache<'a> {
+    inner: &'a dyn BlockRead,
+    size: Option<u64>,
+    head: Vec<u8>,
+}
+
+const HEAD_BYTES: u64 = 128 * 1024;
+
+impl<'a> HeadCache<'a> {
+    fn new(inner: &'a dyn BlockRead) -> HeadCache<'a> {
+        let size = inner.size().ok();
+        let mut head = vec![0u8; size.unwrap_or(0).min(HEAD_BYTES) as usize];
+        let mut got = 0;
+        while got < head.len() {
+            match inner.read_at(got as u64, &mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        head.truncate(got);
+        HeadCache { inner, size, head }
+    }
+}
+
+impl BlockRead for HeadCache<'_> {
+    fn size(&self) -> std::io::Result<u64> {
+        match self.size {
+            Some(s) => Ok(s),
+            None => self.inner.size(),
+        }
+    }
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let end = off.saturating_add(buf.len() as u64);
+        if end <= self.head.len() as u64 {
+            let o = off as usize;
+            buf.copy_from_slice(&self.head[o..o + buf.len()]);
+            return Ok(buf.len());
+        }
+        self.inner.read_at(off, buf)
+    }
 }
 
 /// How a device named on the command line was found.
@@ -70,17 +116,58 @@ fn emit_log(client: &Client, log: &Log) {
 
 /// Read one device's label and metadata. Returns None when LVM would not list it at all.
 pub fn scan_device(client: &Client, dev: &ScanDevice) -> Option<Entry> {
-    let mut log = Log::new();
-    let r = scan_pv(&*dev.io, &dev.name, &mut log);
+    let (e, log) = scan_device_quiet(dev);
     emit_log(client, &log);
-    match r {
+    e
+}
+
+/// [`scan_device`] without printing: the entry and the messages LVM would print.
+fn scan_device_quiet(dev: &ScanDevice) -> (Option<Entry>, Log) {
+    let mut log = Log::new();
+    let cached = HeadCache::new(&*dev.io);
+    let r = scan_pv(&cached, &dev.name, &mut log);
+    let e = match r {
         Ok(PvScan::Pv(pv)) => Some(Entry::Pv(Box::new(pv))),
         Ok(PvScan::Failed { label, .. }) => Some(Entry::NoInfo {
             pvid: String::from_utf8_lossy(&label.pvid).into_owned(),
             duplicate: false,
         }),
         Ok(PvScan::NoLabel) | Err(_) => None,
+    };
+    (e, log)
+}
+
+/// Read every device, several at a time (as LVM keeps many reads in flight with aio);
+/// results in the devices' order.
+fn scan_all_parallel(devs: &[ScanDevice]) -> Vec<(Option<Entry>, Log)> {
+    let workers = devs.len().clamp(1, 16);
+    if workers == 1 {
+        return devs.iter().map(scan_device_quiet).collect();
     }
+    let mut out: Vec<Option<(Option<Entry>, Log)>> = (0..devs.len()).map(|_| None).collect();
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                sc.spawn(move || {
+                    (w..devs.len())
+                        .step_by(workers)
+                        .map(|i| (i, scan_device_quiet(&devs[i])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            // a worker that panicked loses its devices; they count as unreadable
+            if let Ok(v) = h.join() {
+                for (i, r) in v {
+                    out[i] = Some(r);
+                }
+            }
+        }
+    });
+    out.into_iter()
+        .map(|r| r.unwrap_or((None, Log::new())))
+        .collect()
 }
 
 /// `label_scan_pvscan_all`: every device in order; duplicates of an earlier device's PV
@@ -88,8 +175,9 @@ pub fn scan_device(client: &Client, dev: &ScanDevice) -> Option<Entry> {
 pub fn label_scan_all(client: &Client, devs: &[ScanDevice]) -> Vec<Scanned> {
     let mut seen: HashMap<Vec<u8>, String> = HashMap::new();
     let mut out = Vec::new();
-    for d in devs {
-        let entry = match scan_device(client, d) {
+    for (d, (e, log)) in devs.iter().zip(scan_all_parallel(devs)) {
+        emit_log(client, &log);
+        let entry = match e {
             Some(Entry::Pv(pv)) => {
                 let id = pv.label.pvid.to_vec();
                 if let Some(first) = seen.get(&id) {
