@@ -34,16 +34,18 @@ const ECHO_REPLY_ENV: &str = "LVMETAD_BENCH_ECHO_REPLY";
 
 // ---------------------------------------------------------------- client side
 
+/// Most bytes one read of a reply asks for (more than a UNIX socket buffer holds).
+const READ_CHUNK: usize = 256 << 10;
+
 /// Read one framed reply into `buf` (terminator kept). Returns false on EOF.
+/// A read asks for 4 KiB, then as much as has been read so far (up to `READ_CHUNK`),
+/// and only that room is zeroed: zeroing all of `buf`'s spare capacity before every
+/// read cost the client more than some daemons' whole reply for the 4 MB ones.
 fn read_reply(s: &mut UnixStream, buf: &mut Vec<u8>) -> bool {
     buf.clear();
     loop {
         let len = buf.len();
-        if buf.capacity() - len < 65536 {
-            buf.reserve(65536.max(len));
-        }
-        let cap = buf.capacity();
-        buf.resize(cap, 0);
+        buf.resize(len + len.clamp(4096, READ_CHUNK), 0);
         let n = match s.read(&mut buf[len..]) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,

@@ -81,7 +81,10 @@ fn scan_images_and_single_devices() {
         "  Device 4095:2 not found. Cleared from lvmetad cache.\n"
     );
     // filters on the first bytes: an md superblock, an LVM1 label
-    for (n, patch) in [(3usize, &[0xfcu8, 0x4e, 0x2b, 0xa9][..]), (4, &b"HM\x01\x00"[..])] {
+    for (n, patch) in [
+        (3usize, &[0xfcu8, 0x4e, 0x2b, 0xa9][..]),
+        (4, &b"HM\x01\x00"[..]),
+    ] {
         let p = dir.path().join(format!("sig{}.img", n));
         let mut b = std::fs::read(&imgs[0]).unwrap();
         b[..patch.len()].copy_from_slice(patch);
@@ -104,10 +107,26 @@ fn scan_images_and_single_devices() {
         // token of the new config differs: a full rescan first
         let _ = out;
     }
-    let (rc, out, _) = pvscan(&d, &etc, &["--cache", dir.path().join("sig3.img").to_str().unwrap()]);
-    assert_eq!((rc, out.as_str()), (0, "  Device 4095:3 not found. Cleared from lvmetad cache.\n"));
+    let (rc, out, _) = pvscan(
+        &d,
+        &etc,
+        &["--cache", dir.path().join("sig3.img").to_str().unwrap()],
+    );
+    assert_eq!(
+        (rc, out.as_str()),
+        (
+            0,
+            "  Device 4095:3 not found. Cleared from lvmetad cache.\n"
+        )
+    );
     let (rc, out, _) = pvscan(&d, &etc, &["--cache", "4095:4"]);
-    assert_eq!((rc, out.as_str()), (0, "  Device 4095:4 not found. Cleared from lvmetad cache.\n"));
+    assert_eq!(
+        (rc, out.as_str()),
+        (
+            0,
+            "  Device 4095:4 not found. Cleared from lvmetad cache.\n"
+        )
+    );
     // MAJOR:MINOR of an image, and a device that does not exist
     let (rc, out, _) = pvscan(&d, &etc, &["--cache", "4095:1"]);
     assert_eq!((rc, out.as_str()), (0, ""));

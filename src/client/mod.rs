@@ -206,7 +206,7 @@ pub fn tree_request(
             Field::Str(k, v) => Node::string(format!("{} ", k), v),
             Field::Int(k, v) => Node::int(format!("{} ", k), *v),
             Field::Tree(k, n) => Node {
-                key: format!("{} ", k).into_bytes(),
+                key: format!("{} ", k).into(),
                 values: n.values.clone(),
                 children: n.children.clone(),
             },

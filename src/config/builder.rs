@@ -1,8 +1,6 @@
 //! libdaemon's printf-style message builder (`buffer_append_vf()`): `key = "value"\n`
 //! and `key = 123\n`. Strings are inserted raw, without escaping, exactly as libdaemon does.
 
-use std::io::Write;
-
 /// One item of a simple message.
 #[derive(Clone, Copy, Debug)]
 pub enum Item<'a> {
@@ -20,7 +18,10 @@ pub fn push_str(buf: &mut Vec<u8>, key: &str, val: &[u8]) {
 
 /// Append `key = N\n`.
 pub fn push_int(buf: &mut Vec<u8>, key: &str, val: i64) {
-    let _ = writeln!(buf, "{} = {}", key, val);
+    buf.extend_from_slice(key.as_bytes());
+    buf.extend_from_slice(b" = ");
+    super::write::write_int(buf, val);
+    buf.push(b'\n');
 }
 
 /// A whole simple message: `first_key = "first_val"` then the items.

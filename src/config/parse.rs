@@ -1,7 +1,12 @@
 //! Parser for the dm_config text format, with libdm 2.02.188's lexical quirks
 //! (see docs/compat.md and the protocol spec, section 2).
+//!
+//! Built for speed on large messages (a `dump` reply is 4 MB): nodes are built in place
+//! on one stack (no recursion, one exact-size allocation per section, see `document`),
+//! short keys and strings are copied inline into the node (`Bytes`), and line numbers
+//! are only worked out when there is an error to report (`line_at`).
 
-use super::tree::{Node, Value};
+use super::tree::{Bytes, Children, Node, Value, Values};
 use std::fmt;
 
 /// A parse error with its position. `byte` and `column` are 1-based.
@@ -47,36 +52,62 @@ struct Parser<'a> {
     tb: usize,
     te: usize,
     t: Tok,
-    line: usize,
     key_is_creation_time: bool,
+    /// The current `"` string token contains a backslash.
+    escapes: bool,
+    /// The current identifier or bare string contains a `/`.
+    slash: bool,
 }
 
+const SPACE: u8 = 1;
+/// Ends an identifier or bare string: white space, `#`, `=`, `{`, `}`.
+const DELIM: u8 = 2;
+/// Ends the scan of a `"` string: `"` and `\`.
+const QUOTE: u8 = 4;
+
+/// Character classes, indexed by byte.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let sp = [b' ', b'\t', b'\n', 0x0b, 0x0c, b'\r'];
+    let mut i = 0;
+    while i < sp.len() {
+        t[sp[i] as usize] = SPACE | DELIM;
+        i += 1;
+    }
+    t[b'#' as usize] = DELIM;
+    t[b'=' as usize] = DELIM;
+    t[b'{' as usize] = DELIM;
+    t[b'}' as usize] = DELIM;
+    t[b'"' as usize] = QUOTE;
+    t[b'\\' as usize] = QUOTE;
+    t
+};
+
 fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+    CLASS[c as usize] & SPACE != 0
 }
 
 /// Parse a document (the "without duplicate node check" flavour used on the wire):
 /// every key occurrence becomes its own node, in document order. Input stops at the
 /// first NUL byte. An empty document is an error, as in libdm.
 pub fn parse(input: &[u8]) -> Result<Vec<Node>, ParseError> {
-    let end = input.iter().position(|&c| c == 0).unwrap_or(input.len());
+    // `contains` is a fast (word-at-a-time) search, `position` a byte loop
+    let end = if input.contains(&0) {
+        input.iter().position(|&c| c == 0).unwrap_or(input.len())
+    } else {
+        input.len()
+    };
     let mut p = Parser {
         s: &input[..end],
         tb: 0,
         te: 0,
         t: Tok::Eof,
-        line: 1,
         key_is_creation_time: false,
+        escapes: false,
+        slash: false,
     };
     p.next_token(Tok::SectionE);
-    let mut root = Vec::new();
-    while p.t != Tok::Eof {
-        p.section(&mut root, 0)?;
-    }
-    if root.is_empty() {
-        return Err(p.error("empty document"));
-    }
-    Ok(root)
+    p.document().map_err(|e| *e)
 }
 
 /// Parse a `&str` document.
@@ -86,144 +117,194 @@ pub fn parse_str(input: &str) -> Result<Vec<Node>, ParseError> {
 
 const MAX_DEPTH: usize = 512;
 
+/// Errors are boxed inside the parser: the rare error path should not make every
+/// `Result` it returns (values, keys) larger.
+type PResult<T> = Result<T, Box<ParseError>>;
+
+/// Segments of a path key (a key containing `/`).
+fn segments(key: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
+    key.split(|&c| c == b'/').filter(|s| !s.is_empty())
+}
+
+/// Turn a node whose key is a path into one node per segment: the node gets the last
+/// segment, nested in a section per leading one (a key made of slashes only gives a
+/// node with an empty key, as in libdm).
+#[cold]
+fn nest(mut node: Node) -> Node {
+    let key = std::mem::take(&mut node.key);
+    let mut segs = segments(&key).rev();
+    node.key = Bytes::from_slice(segs.next().unwrap_or(b""));
+    for seg in segs {
+        node = Node::section(seg, vec![node]);
+    }
+    node
+}
+
+thread_local! {
+    /// The node stack of `document`, kept (empty) between the parses of a thread, so
+    /// that a parse does not grow a new one.
+    static STACK: std::cell::Cell<Vec<Node>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Largest node stack kept between parses (in nodes).
+const STACK_KEPT: usize = 4096;
+
+/// A section whose children are being parsed.
+struct Open {
+    /// Where the section's node is on the node stack (its children follow it).
+    at: usize,
+    /// Its key is a path.
+    path: bool,
+}
+
 impl<'a> Parser<'a> {
-    fn error(&self, message: &'static str) -> ParseError {
+    #[cold]
+    fn error(&self, message: &'static str) -> Box<ParseError> {
         let pos = self.tb.min(self.s.len());
         let line_start = self.s[..pos]
             .iter()
             .rposition(|&c| c == b'\n')
             .map(|i| i + 1)
             .unwrap_or(0);
-        ParseError {
+        Box::new(ParseError {
             byte: pos + 1,
-            line: self.line,
+            line: self.line_at(pos),
             column: pos - line_start + 1,
             message,
+        })
+    }
+
+    /// The line number libdm reports for the token at `pos`: it counts the newlines it
+    /// skips between tokens, not those inside quoted strings. Only errors need it, so it
+    /// is found by lexing the text again: every token is lexed right after the previous
+    /// one (whatever the parser does with it), so this gives the same tokens.
+    fn line_at(&self, pos: usize) -> usize {
+        let mut lexer = Parser {
+            s: self.s,
+            tb: 0,
+            te: 0,
+            t: Tok::SectionE,
+            key_is_creation_time: false,
+            escapes: false,
+            slash: false,
+        };
+        let mut line = 1;
+        loop {
+            let gap_start = lexer.te;
+            lexer.next_token(lexer.t);
+            let gap = &self.s[gap_start..lexer.tb.min(pos).max(gap_start)];
+            line += gap.iter().filter(|&&c| c == b'\n').count();
+            if lexer.t == Tok::Eof || lexer.tb >= pos {
+                return line;
+            }
         }
     }
 
-    fn at(&self, i: usize) -> u8 {
-        self.s[i]
-    }
-
+    /// Skip white space and comments from `te`; the next token starts at `tb`.
+    #[inline]
     fn eat_space(&mut self) {
-        let n = self.s.len();
-        while self.tb != n {
-            if self.te < n && self.at(self.te) == b'#' {
-                while self.te < n && self.at(self.te) != b'\n' {
-                    self.te += 1;
-                }
-            } else if self.te >= n || !is_space(self.at(self.te)) {
+        let s = self.s;
+        let mut te = self.te;
+        while let Some(&c) = s.get(te) {
+            if is_space(c) {
+                te += 1;
+            } else if c == b'#' {
+                te += s[te..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(s.len() - te);
+            } else {
                 break;
             }
-            while self.te < n && is_space(self.at(self.te)) {
-                if self.at(self.te) == b'\n' {
-                    self.line += 1;
-                }
-                self.te += 1;
-            }
-            self.tb = self.te;
         }
-    }
-
-    fn next_token(&mut self, prev: Tok) {
-        let n = self.s.len();
-        self.tb = self.te;
-        self.eat_space();
-        if self.tb >= n {
-            self.t = Tok::Eof;
-            return;
-        }
-        let values_allowed = matches!(prev, Tok::Eq | Tok::ArrayB | Tok::Comma);
-        let mut te = self.te;
-        let c = self.at(te);
-        self.t = Tok::Int;
-        match c {
-            b'{' => {
-                self.t = Tok::SectionB;
-                te += 1;
-            }
-            b'}' => {
-                self.t = Tok::SectionE;
-                te += 1;
-            }
-            b'[' => {
-                self.t = Tok::ArrayB;
-                te += 1;
-            }
-            b']' => {
-                self.t = Tok::ArrayE;
-                te += 1;
-            }
-            b',' => {
-                self.t = Tok::Comma;
-                te += 1;
-            }
-            b'=' => {
-                self.t = Tok::Eq;
-                te += 1;
-            }
-            b'"' => {
-                self.t = Tok::StringEscaped;
-                te += 1;
-                while te < n && self.at(te) != b'"' {
-                    if self.at(te) == b'\\' && te + 1 < n {
-                        te += 1;
-                    }
-                    te += 1;
-                }
-                if te < n {
-                    te += 1;
-                }
-            }
-            b'\'' => {
-                self.t = Tok::StringQ;
-                te += 1;
-                while te < n && self.at(te) != b'\'' {
-                    te += 1;
-                }
-                if te < n {
-                    te += 1;
-                }
-            }
-            b'.' | b'0'..=b'9' | b'+' | b'-' if values_allowed => {
-                if c == b'.' {
-                    self.t = Tok::Float;
-                }
-                te += 1;
-                while te < n {
-                    let d = self.at(te);
-                    if d.is_ascii_digit() {
-                        te += 1;
-                        continue;
-                    }
-                    if d == b'.' && self.t != Tok::Float {
-                        self.t = Tok::Float;
-                        te += 1;
-                        continue;
-                    }
-                    break;
-                }
-            }
-            _ => {
-                while te < n {
-                    let d = self.at(te);
-                    if is_space(d) || d == b'#' || d == b'=' || d == b'{' || d == b'}' {
-                        break;
-                    }
-                    te += 1;
-                }
-                self.t = if values_allowed {
-                    Tok::StringBare
-                } else {
-                    Tok::Identifier
-                };
-            }
-        }
+        self.tb = te;
         self.te = te;
     }
 
-    fn expect(&mut self, t: Tok) -> Result<(), ParseError> {
+    fn next_token(&mut self, prev: Tok) {
+        self.eat_space();
+        let s = self.s;
+        let n = s.len();
+        let mut te = self.tb;
+        let c = match s.get(te) {
+            Some(&c) => c,
+            None => {
+                self.t = Tok::Eof;
+                return;
+            }
+        };
+        let values_allowed = matches!(prev, Tok::Eq | Tok::ArrayB | Tok::Comma);
+        te += 1;
+        self.t = match c {
+            b'{' => Tok::SectionB,
+            b'}' => Tok::SectionE,
+            b'[' => Tok::ArrayB,
+            b']' => Tok::ArrayE,
+            b',' => Tok::Comma,
+            b'=' => Tok::Eq,
+            b'"' => {
+                self.escapes = false;
+                loop {
+                    match s[te..].iter().position(|&d| CLASS[d as usize] & QUOTE != 0) {
+                        None => {
+                            te = n;
+                            break;
+                        }
+                        Some(i) if s[te + i] == b'"' => {
+                            te += i + 1;
+                            break;
+                        }
+                        Some(i) => {
+                            // a backslash: skip it and the byte it escapes
+                            self.escapes = true;
+                            te = (te + i + 2).min(n);
+                        }
+                    }
+                }
+                Tok::StringEscaped
+            }
+            b'\'' => {
+                match s[te..].iter().position(|&d| d == b'\'') {
+                    Some(i) => te += i + 1,
+                    None => te = n,
+                }
+                Tok::StringQ
+            }
+            b'.' | b'0'..=b'9' | b'+' | b'-' if values_allowed => {
+                let mut t = if c == b'.' { Tok::Float } else { Tok::Int };
+                while let Some(&d) = s.get(te) {
+                    if d.is_ascii_digit() {
+                        te += 1;
+                    } else if d == b'.' && t != Tok::Float {
+                        t = Tok::Float;
+                        te += 1;
+                    } else {
+                        break;
+                    }
+                }
+                t
+            }
+            _ => {
+                let mut slash = c == b'/';
+                while let Some(&d) = s.get(te) {
+                    if CLASS[d as usize] & DELIM != 0 {
+                        break;
+                    }
+                    slash |= d == b'/';
+                    te += 1;
+                }
+                self.slash = slash;
+                if values_allowed {
+                    Tok::StringBare
+                } else {
+                    Tok::Identifier
+                }
+            }
+        };
+        self.te = te;
+    }
+
+    fn expect(&mut self, t: Tok) -> PResult<()> {
         if self.t != t {
             return Err(self.error("unexpected token"));
         }
@@ -237,7 +318,8 @@ impl<'a> Parser<'a> {
 
     /// Contents of a quoted string token with the quotes stripped (libdm strips
     /// the first and the last byte of the token, even if it was unterminated).
-    fn string_tok(&self) -> Result<&'a [u8], ParseError> {
+    #[inline(always)]
+    fn string_tok(&self) -> PResult<&'a [u8]> {
         if self.te < self.tb + 2 {
             let mut e = self.error("expected a string token.");
             e.byte += 1;
@@ -246,133 +328,194 @@ impl<'a> Parser<'a> {
         Ok(&self.s[self.tb + 1..self.te - 1])
     }
 
-    fn section(&mut self, parent: &mut Vec<Node>, depth: usize) -> Result<(), ParseError> {
-        if depth > MAX_DEPTH {
-            return Err(self.error("nesting too deep"));
+    /// The contents of the current `"` string token, unescaped.
+    #[inline(always)]
+    fn escaped_tok(&self) -> PResult<Bytes> {
+        let raw = self.string_tok()?;
+        Ok(if self.escapes {
+            Bytes::from(unescape_double_quotes(raw))
+        } else {
+            Bytes::from_range(self.s, self.tb + 1, self.te - 1)
+        })
+    }
+
+    /// The whole document. Sections are parsed without recursion: the nodes parsed so
+    /// far sit on one stack, and a section takes its children off it (in one exact-size
+    /// allocation) when it closes.
+    fn document(&mut self) -> PResult<Vec<Node>> {
+        let mut nodes: Vec<Node> = STACK.take();
+        let mut open: Vec<Open> = Vec::new();
+        loop {
+            // close the sections that end here; stop at the end of the document
+            loop {
+                match (open.last(), self.t) {
+                    (Some(o), Tok::SectionE) => {
+                        let (at, path) = (o.at, o.path);
+                        open.pop();
+                        self.next_token(Tok::SectionE);
+                        let children = Children::from(nodes.split_off(at + 1));
+                        let section = nodes.last_mut().expect("the open section");
+                        section.children = children;
+                        if path {
+                            let n = nodes.pop().expect("the open section");
+                            nodes.push(nest(n));
+                        }
+                    }
+                    (Some(_), Tok::Eof) => return Err(self.error("unexpected token")),
+                    (None, Tok::Eof) => {
+                        if nodes.is_empty() {
+                            return Err(self.error("empty document"));
+                        }
+                        // (moved out, so that the stack keeps its buffer)
+                        let mut root = Vec::with_capacity(nodes.len());
+                        root.append(&mut nodes);
+                        if nodes.capacity() <= STACK_KEPT {
+                            STACK.set(nodes);
+                        }
+                        return Ok(root);
+                    }
+                    _ => break,
+                }
+            }
+            // one node, at nesting depth open.len(): it goes on the stack at once and
+            // is completed there (cheaper than building it and moving it there)
+            if open.len() > MAX_DEPTH {
+                return Err(self.error("nesting too deep"));
+            }
+            let at = nodes.len();
+            nodes.push(Node::default());
+            let path = self.key_to(&mut nodes[at].key)?;
+            if self.t == Tok::SectionB {
+                self.next_token(Tok::SectionB);
+                open.push(Open { at, path });
+            } else {
+                self.expect(Tok::Eq)?;
+                let key = &nodes[at].key;
+                let last = if path {
+                    segments(key).next_back().unwrap_or(key)
+                } else {
+                    key
+                };
+                self.key_is_creation_time = last == b"creation_time";
+                self.value_to(&mut nodes[at].values)?;
+                if path {
+                    let n = nodes.pop().expect("the node");
+                    nodes.push(nest(n));
+                }
+            }
         }
-        let key: Vec<u8> = match self.t {
+    }
+
+    /// The key, written to `dst`; returns whether it is a path (contains a `/`).
+    /// Keys and values are written straight into the node rather than returned: moving
+    /// these small byte-packed enums around costs more than making them.
+    #[inline(always)]
+    fn key_to(&mut self, dst: &mut Bytes) -> PResult<bool> {
+        let path = match self.t {
             Tok::StringEscaped => {
-                let k = unescape_double_quotes(self.string_tok()?);
-                self.expect(Tok::StringEscaped)?;
-                k
+                *dst = self.escaped_tok()?;
+                dst.contains(&b'/')
             }
             Tok::StringQ => {
-                let k = self.string_tok()?.to_vec();
-                self.expect(Tok::StringQ)?;
-                k
+                *dst = Bytes::from_slice(self.string_tok()?);
+                dst.contains(&b'/')
             }
-            _ => {
-                let k = self.tok().to_vec();
-                self.expect(Tok::Identifier)?;
-                k
+            Tok::Identifier => {
+                dst.set_range(self.s, self.tb, self.te);
+                self.slash
             }
+            _ => return Err(self.error("unexpected token")),
         };
-        if key.is_empty() {
+        self.next_token(self.t);
+        if dst.is_empty() {
             return Err(self.error("empty section identifier"));
         }
-        // A key containing '/' is a path: make one node per segment.
-        let segs: Vec<&[u8]> = key
-            .split(|&c| c == b'/')
-            .filter(|s| !s.is_empty())
-            .collect();
-        let mut node = if self.t == Tok::SectionB {
-            self.expect(Tok::SectionB)?;
-            let mut children = Vec::new();
-            while self.t != Tok::SectionE {
-                if self.t == Tok::Eof {
-                    return Err(self.error("unexpected token"));
-                }
-                self.section(&mut children, depth + 1)?;
-            }
-            self.expect(Tok::SectionE)?;
-            Node {
-                key: Vec::new(),
-                values: None,
-                children,
-            }
-        } else {
-            self.expect(Tok::Eq)?;
-            let last = segs.last().copied().unwrap_or(&key[..]);
-            self.key_is_creation_time = last == b"creation_time";
-            let values = self.value()?;
-            Node {
-                key: Vec::new(),
-                values: Some(values),
-                children: Vec::new(),
-            }
-        };
-        if segs.is_empty() {
-            // A key made of slashes only: libdm creates a node with an empty key.
-            node.key = Vec::new();
-            parent.push(node);
-            return Ok(());
+        Ok(path)
+    }
+
+    /// The value list of a value node, written to `dst` (which is `None`).
+    #[inline(always)]
+    fn value_to(&mut self, dst: &mut Option<Values>) -> PResult<()> {
+        if self.t != Tok::ArrayB {
+            let vs = dst.get_or_insert_with(|| Values::one(Value::EmptyArray));
+            return self.scalar_to(&mut vs[0]);
         }
-        node.key = segs[segs.len() - 1].to_vec();
-        for seg in segs[..segs.len() - 1].iter().rev() {
-            node = Node::section(seg, vec![node]);
+        self.next_token(Tok::ArrayB);
+        let mut vs = Vec::new();
+        while self.t != Tok::ArrayE {
+            vs.push(Value::EmptyArray);
+            let last = vs.len() - 1;
+            self.scalar_to(&mut vs[last])?;
+            if self.t == Tok::Comma {
+                self.next_token(Tok::Comma);
+            }
         }
-        parent.push(node);
+        self.next_token(Tok::ArrayE);
+        if vs.is_empty() {
+            vs.push(Value::EmptyArray);
+        }
+        *dst = Some(Values::from(vs));
         Ok(())
     }
 
-    fn value(&mut self) -> Result<Vec<Value>, ParseError> {
-        if self.t == Tok::ArrayB {
-            self.expect(Tok::ArrayB)?;
-            let mut vs = Vec::new();
-            while self.t != Tok::ArrayE {
-                vs.push(self.scalar()?);
-                if self.t == Tok::Comma {
-                    self.expect(Tok::Comma)?;
+    /// An INT token's value: C `strtoll(token, NULL, 0)`, which reads on past the token
+    /// (`0x1f` is one INT token "0" worth 31). Plain decimal tokens are read directly.
+    #[inline(always)]
+    fn int_value(&self) -> Option<i64> {
+        let tok = self.tok();
+        match tok {
+            [b'0'] if !matches!(self.s.get(self.te), Some(b'x' | b'X')) => return Some(0),
+            [b'1'..=b'9', rest @ ..] if rest.len() < 18 => {
+                let mut v = 0i64;
+                for &d in tok {
+                    v = v * 10 + (d - b'0') as i64;
                 }
+                return Some(v);
             }
-            self.expect(Tok::ArrayE)?;
-            if vs.is_empty() {
-                vs.push(Value::EmptyArray);
-            }
-            Ok(vs)
-        } else {
-            Ok(vec![self.scalar()?])
+            _ => {}
         }
+        strtoll(&self.s[self.tb..])
     }
 
-    fn scalar(&mut self) -> Result<Value, ParseError> {
-        let v = match self.t {
+    /// One value, written to `dst` (an `EmptyArray` placeholder): values are written
+    /// in place rather than returned, see `key_to`.
+    #[inline(always)]
+    fn scalar_to(&mut self, dst: &mut Value) -> PResult<()> {
+        match self.t {
             Tok::Int => {
-                let v = match strtoll(&self.s[self.tb..]) {
+                *dst = Value::Int(match self.int_value() {
                     Some(i) => i,
                     None if self.key_is_creation_time => 1527120000,
                     None => return Err(self.error("Failed to read int token.")),
-                };
-                self.expect(Tok::Int)?;
-                Value::Int(v)
+                })
             }
+            Tok::StringBare => set_str(dst, self.s, self.tb, self.te),
+            Tok::StringEscaped if !self.escapes => {
+                self.string_tok()?;
+                set_str(dst, self.s, self.tb + 1, self.te - 1)
+            }
+            Tok::StringEscaped => *dst = Value::Str(self.escaped_tok()?),
+            Tok::StringQ => *dst = Value::Str(Bytes::from_slice(self.string_tok()?)),
             Tok::Float => {
                 // libdm keeps FLOAT values in a C float
-                let v = match strtod(&self.s[self.tb..]) {
+                *dst = Value::Float(match strtod(&self.s[self.tb..]) {
                     Some(f) => (f as f32) as f64,
                     None => return Err(self.error("Failed to read float token.")),
-                };
-                self.expect(Tok::Float)?;
-                Value::Float(v)
-            }
-            Tok::StringQ => {
-                let v = self.string_tok()?.to_vec();
-                self.expect(Tok::StringQ)?;
-                Value::Str(v)
-            }
-            Tok::StringBare => {
-                let v = self.tok().to_vec();
-                self.expect(Tok::StringBare)?;
-                Value::Str(v)
-            }
-            Tok::StringEscaped => {
-                let v = unescape_double_quotes(self.string_tok()?);
-                self.expect(Tok::StringEscaped)?;
-                Value::Str(v)
+                })
             }
             _ => return Err(self.error("expected a value")),
-        };
-        Ok(v)
+        }
+        self.next_token(self.t);
+        Ok(())
+    }
+}
+
+/// Make `dst` the string `s[start..end]`, copied in place.
+#[inline(always)]
+fn set_str(dst: &mut Value, s: &[u8], start: usize, end: usize) {
+    *dst = Value::Str(Bytes::new());
+    if let Value::Str(b) = dst {
+        b.set_range(s, start, end);
     }
 }
 
@@ -504,34 +647,70 @@ mod tests {
         let d = parse_str("request=\"x\"\ntoken =\"y\"\npid = 5\n").unwrap();
         assert_eq!(d.len(), 3);
         assert_eq!(d[1].key, b"token");
-        assert_eq!(d[2].values, Some(vec![Value::Int(5)]));
+        assert_eq!(
+            d[2].values.clone().map(Vec::from),
+            Some(vec![Value::Int(5)])
+        );
         let d = parse_str("pvmeta  {\n\tdevice =1832\n\tmda0 {\n\t\tignore =0\n\t}\n}\n").unwrap();
         assert_eq!(
-            find(&d, "pvmeta/mda0/ignore").unwrap().values,
+            find(&d, "pvmeta/mda0/ignore")
+                .unwrap()
+                .values
+                .clone()
+                .map(Vec::from),
             Some(vec![Value::Int(0)])
         );
     }
 
     #[test]
     fn numbers_follow_strtoll() {
-        assert_eq!(one("a=010").values, Some(vec![Value::Int(8)]));
-        assert_eq!(one("a=+5").values, Some(vec![Value::Int(5)]));
-        assert_eq!(one("a=-").values, Some(vec![Value::Int(0)]));
         assert_eq!(
-            one("a=-9223372036854775808").values,
+            one("a=010").values.clone().map(Vec::from),
+            Some(vec![Value::Int(8)])
+        );
+        assert_eq!(
+            one("a=+5").values.clone().map(Vec::from),
+            Some(vec![Value::Int(5)])
+        );
+        assert_eq!(
+            one("a=-").values.clone().map(Vec::from),
+            Some(vec![Value::Int(0)])
+        );
+        assert_eq!(
+            one("a=-9223372036854775808").values.clone().map(Vec::from),
             Some(vec![Value::Int(i64::MIN)])
         );
         assert!(parse_str("a=9223372036854775808").is_err());
+        let d = parse_str("creation_time=99999999999999999999\nb=1\nc=[1,99999999999999999999]");
+        assert!(d.is_err());
+        let d = parse_str("creation_time=99999999999999999999\nb=1\nc=-1").unwrap();
+        assert_eq!(d.len(), 3);
         assert_eq!(
-            one("creation_time=99999999999999999999").values,
+            d[1].values.clone().map(Vec::from),
+            Some(vec![Value::Int(1)])
+        );
+        assert_eq!(
+            one("creation_time=99999999999999999999")
+                .values
+                .clone()
+                .map(Vec::from),
             Some(vec![Value::Int(1527120000)])
         );
-        assert_eq!(one("a=1.5").values, Some(vec![Value::Float(1.5)]));
-        assert_eq!(one("a=.5").values, Some(vec![Value::Float(0.5)]));
-        // stored as a C float, as libdm does
-        assert_eq!(one("a=1.1").values, Some(vec![Value::Float(1.1f32 as f64)]));
         assert_eq!(
-            one("a=16777217.0").values,
+            one("a=1.5").values.clone().map(Vec::from),
+            Some(vec![Value::Float(1.5)])
+        );
+        assert_eq!(
+            one("a=.5").values.clone().map(Vec::from),
+            Some(vec![Value::Float(0.5)])
+        );
+        // stored as a C float, as libdm does
+        assert_eq!(
+            one("a=1.1").values.clone().map(Vec::from),
+            Some(vec![Value::Float(1.1f32 as f64)])
+        );
+        assert_eq!(
+            one("a=16777217.0").values.clone().map(Vec::from),
             Some(vec![Value::Float(16777216.0)])
         );
         // 0x1f: strtoll reads 31, the tokenizer stops after "0"; the rest is a stray token
@@ -541,31 +720,46 @@ mod tests {
     #[test]
     fn strings_and_arrays() {
         assert_eq!(
-            one(r#"a="x\"y\\z\n""#).values,
+            one(r#"a="x\"y\\z\n""#).values.clone().map(Vec::from),
             Some(vec![Value::str(b"x\"y\\z\\n")])
         );
-        assert_eq!(one("a='q\\'").values, Some(vec![Value::str(b"q\\")]));
-        assert_eq!(one("a=[]").values, Some(vec![Value::EmptyArray]));
         assert_eq!(
-            one("a=[1,2,]").values,
+            one("a='q\\'").values.clone().map(Vec::from),
+            Some(vec![Value::str(b"q\\")])
+        );
+        assert_eq!(
+            one("a=[]").values.clone().map(Vec::from),
+            Some(vec![Value::EmptyArray])
+        );
+        assert_eq!(
+            one("a=[1,2,]").values.clone().map(Vec::from),
             Some(vec![Value::Int(1), Value::Int(2)])
         );
         // commas are optional only where the next element is quoted: after a number
         // or bare string the lexer is not in value position (libdm; the spec says otherwise)
         assert_eq!(
-            one("a=[\"x\" \"y\"]").values,
+            one("a=[\"x\" \"y\"]").values.clone().map(Vec::from),
             Some(vec![Value::str("x"), Value::str("y")])
         );
         assert!(parse_str("a=[1 2]").is_err());
-        assert_eq!(one("a=[\"x\"]").values, Some(vec![Value::str("x")]));
-        assert_eq!(one("a=bare").values, Some(vec![Value::str("bare")]));
+        assert_eq!(
+            one("a=[\"x\"]").values.clone().map(Vec::from),
+            Some(vec![Value::str("x")])
+        );
+        assert_eq!(
+            one("a=bare").values.clone().map(Vec::from),
+            Some(vec![Value::str("bare")])
+        );
     }
 
     #[test]
     fn paths_comments_dups() {
         let d = parse_str("# c\na/b = 1 # x\na=2\na=3").unwrap();
         assert_eq!(d.len(), 3);
-        assert_eq!(find(&d, "a/b").unwrap().values, Some(vec![Value::Int(1)]));
+        assert_eq!(
+            find(&d, "a/b").unwrap().values.clone().map(Vec::from),
+            Some(vec![Value::Int(1)])
+        );
     }
 
     #[test]

@@ -1,20 +1,25 @@
 //! The dm_config tree: nodes with a key and either a value list or children.
 //!
-//! Strings are byte strings: the wire format carries arbitrary bytes except NUL.
+//! Strings are byte strings: the wire format carries arbitrary bytes except NUL. Keys and
+//! string values are [`Bytes`] (short ones stored inline), value lists are [`Values`]
+//! (one value stored inline): a parsed tree costs few allocations. Both read like the
+//! `Vec`s they stand for (see `bytes.rs`).
+
+pub use super::bytes::{Bytes, Children, Values};
 
 /// One value of a value list.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Int(i64),
     Float(f64),
-    Str(Vec<u8>),
+    Str(Bytes),
     /// `[]`: stored as a single value, ends a list when written.
     EmptyArray,
 }
 
 impl Value {
     pub fn str(s: impl AsRef<[u8]>) -> Value {
-        Value::Str(s.as_ref().to_vec())
+        Value::Str(Bytes::from_slice(s.as_ref()))
     }
     fn type_rank(&self) -> u8 {
         match self {
@@ -29,26 +34,26 @@ impl Value {
 /// A node. A node without a value list is a section (even with no children).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Node {
-    pub key: Vec<u8>,
-    pub values: Option<Vec<Value>>,
-    pub children: Vec<Node>,
+    pub key: Bytes,
+    pub values: Option<Values>,
+    pub children: Children,
 }
 
 impl Node {
     /// A section node with the given children.
     pub fn section(key: impl AsRef<[u8]>, children: Vec<Node>) -> Node {
         Node {
-            key: key.as_ref().to_vec(),
+            key: Bytes::from_slice(key.as_ref()),
             values: None,
-            children,
+            children: children.into(),
         }
     }
     /// A value node holding one value.
     pub fn value(key: impl AsRef<[u8]>, v: Value) -> Node {
         Node {
-            key: key.as_ref().to_vec(),
-            values: Some(vec![v]),
-            children: Vec::new(),
+            key: Bytes::from_slice(key.as_ref()),
+            values: Some(Values::one(v)),
+            children: Children::new(),
         }
     }
     pub fn int(key: impl AsRef<[u8]>, v: i64) -> Node {
@@ -59,13 +64,13 @@ impl Node {
     }
     pub fn array(key: impl AsRef<[u8]>, vs: Vec<Value>) -> Node {
         Node {
-            key: key.as_ref().to_vec(),
+            key: Bytes::from_slice(key.as_ref()),
             values: Some(if vs.is_empty() {
-                vec![Value::EmptyArray]
+                Values::one(Value::EmptyArray)
             } else {
-                vs
+                Values::from(vs)
             }),
-            children: Vec::new(),
+            children: Children::new(),
         }
     }
     pub fn is_section(&self) -> bool {
@@ -112,14 +117,14 @@ pub fn find_mut<'a>(nodes: &'a mut [Node], path: &str) -> Option<&'a mut Node> {
         if segs.peek().is_none() {
             return Some(n);
         }
-        level = &mut n.children;
+        level = n.children.as_mut_slice();
     }
 }
 
 /// String value at `path`; empty strings are returned (`dm_config_find_str_allow_empty`).
 pub fn find_str_allow_empty<'a>(nodes: &'a [Node], path: &str) -> Option<&'a [u8]> {
     match find(nodes, path)?.first_value()? {
-        Value::Str(s) => Some(s),
+        Value::Str(s) => Some(s.as_slice()),
         _ => None,
     }
 }

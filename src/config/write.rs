@@ -4,10 +4,56 @@
 use super::tree::{Node, Value};
 use std::io::Write;
 
-const MAX_INDENT: usize = 32;
+pub const MAX_INDENT: usize = 32;
+
+const TABS: [u8; MAX_INDENT] = [b'\t'; MAX_INDENT];
+
+/// `level` tabs, at most [`MAX_INDENT`] (libdm's cap).
+pub fn indent(out: &mut Vec<u8>, level: usize) {
+    out.extend_from_slice(&TABS[..level.min(MAX_INDENT)]);
+}
+
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Append `v` in decimal (C `%" PRId64 "`), without going through `core::fmt`.
+pub fn write_int(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    write_uint(out, v.unsigned_abs());
+}
+
+/// Append `v` in decimal.
+pub fn write_uint(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    }
+    if v >= 10 {
+        let d = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    out.extend_from_slice(&buf[i..]);
+}
 
 /// Append `s` with every `"` and `\` preceded by a backslash.
 pub fn escape_double_quotes(out: &mut Vec<u8>, s: &[u8]) {
+    if !s.iter().any(|&c| c == b'"' || c == b'\\') {
+        out.extend_from_slice(s);
+        return;
+    }
     for &c in s {
         if c == b'"' || c == b'\\' {
             out.push(b'\\');
@@ -24,9 +70,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
             out.push(b'"');
         }
         Value::Float(f) => write_float(out, *f),
-        Value::Int(i) => {
-            let _ = write!(out, "{}", i);
-        }
+        Value::Int(i) => write_int(out, *i),
         Value::EmptyArray => out.extend_from_slice(b"[]"),
     }
 }
@@ -46,7 +90,8 @@ pub fn write_float(out: &mut Vec<u8>, f: f64) {
     }
 }
 
-fn write_key(out: &mut Vec<u8>, key: &[u8]) {
+/// A key as libdm writes it: quoted (and escaped) when it contains `#`, `"` or `!`.
+pub fn write_key(out: &mut Vec<u8>, key: &[u8]) {
     if key.iter().any(|&c| c == b'#' || c == b'"' || c == b'!') {
         out.push(b'"');
         escape_double_quotes(out, key);
@@ -54,6 +99,16 @@ fn write_key(out: &mut Vec<u8>, key: &[u8]) {
     } else {
         out.extend_from_slice(key);
     }
+}
+
+/// One `key="value"` line at nesting `level`: what [`write_node`] writes for a node
+/// holding one string.
+pub fn write_str_line(out: &mut Vec<u8>, level: usize, key: &[u8], val: &[u8]) {
+    indent(out, level);
+    write_key(out, key);
+    out.extend_from_slice(b"=\"");
+    escape_double_quotes(out, val);
+    out.extend_from_slice(b"\"\n");
 }
 
 /// Write `nodes` (a sibling list) at nesting `level`.
@@ -65,18 +120,13 @@ pub fn write_nodes(out: &mut Vec<u8>, nodes: &[Node], level: usize) {
 
 /// Write one node (without its siblings) at nesting `level`.
 pub fn write_node(out: &mut Vec<u8>, n: &Node, level: usize) {
-    let l = level.min(MAX_INDENT);
-    for _ in 0..l {
-        out.push(b'\t');
-    }
+    indent(out, level);
     write_key(out, &n.key);
     match &n.values {
         None => {
             out.extend_from_slice(b" {\n");
             write_nodes(out, &n.children, level + 1);
-            for _ in 0..l {
-                out.push(b'\t');
-            }
+            indent(out, level);
             out.extend_from_slice(b"}\n");
         }
         Some(vs) => {
@@ -141,16 +191,41 @@ mod tests {
         let d = parse_str("s=[\"A\"]\nk=[]").unwrap();
         assert_eq!(to_bytes(&d), b"s=\"A\"\nk=[]\n".to_vec());
         let n = Node {
-            key: b"p".to_vec(),
-            values: Some(vec![Value::str("A"), Value::EmptyArray]),
-            children: vec![],
+            key: "p".into(),
+            values: Some(vec![Value::str("A"), Value::EmptyArray].into()),
+            children: Default::default(),
         };
         assert_eq!(to_bytes(&[n]), b"p=[\"A\"]\n".to_vec());
         // keys with # " ! are quoted; string escapes only " and backslash
         let n = Node::string("a#b", "q\"\\\n");
         assert_eq!(to_bytes(&[n]), b"\"a#b\"=\"q\\\"\\\\\n\"\n".to_vec());
+        let mut out = Vec::new();
+        write_str_line(&mut out, 2, b"a#b", b"q\"\\\n");
+        assert_eq!(out, b"\t\t\"a#b\"=\"q\\\"\\\\\n\"\n".to_vec());
         let n = Node::value("f", Value::Float(1.5));
         assert_eq!(to_bytes(&[n]), b"f=1.500000\n".to_vec());
+    }
+
+    #[test]
+    fn integers() {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12345,
+            -1,
+            -10,
+            1028644667392,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut out = Vec::new();
+            write_int(&mut out, v);
+            assert_eq!(out, v.to_string().into_bytes());
+        }
     }
 
     #[test]

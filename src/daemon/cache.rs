@@ -2,7 +2,9 @@
 //! LVM2 2.02.188's lvmetad (protocol spec sections 4 and 5).
 
 use super::hash::DmHash;
-use crate::config::{compare_config, find, find_int, find_str, Node, Value};
+use crate::config::write::{write_nodes, MAX_INDENT};
+use crate::config::{compare_config, find, find_int, find_str, Node, Value, Values};
+use std::ops::Deref;
 
 pub const ORPHAN: &[u8] = b"#orphan";
 pub const VGFL_INVALID: u32 = 1;
@@ -30,12 +32,118 @@ enum Mode {
     MarkOutdated,
 }
 
+/// A stored tree (a PV's pvmeta, a VG's metadata) together with its children as text,
+/// written once when it is stored: the big replies (`pv_list`, `dump`, `pv_lookup`)
+/// are mostly these, and copying text is much cheaper than writing a tree.
+/// The tree is not changed while stored (it dereferences to a `&Node`).
+#[derive(Clone, Debug)]
+pub struct Stored {
+    tree: Node,
+    /// `write_nodes(&tree.children, 1)`.
+    text: Box<[u8]>,
+    /// How deep the children nest (1: no sections among them); 0 when the text
+    /// cannot be re-indented by adding tabs (a key or string contains a newline).
+    depth: usize,
+}
+
+impl Stored {
+    pub fn new(tree: Node) -> Stored {
+        let mut text = Vec::new();
+        write_nodes(&mut text, &tree.children, 1);
+        let depth = plain_depth(&tree.children).unwrap_or(0);
+        Stored {
+            tree,
+            text: text.into_boxed_slice(),
+            depth,
+        }
+    }
+
+    pub fn tree(&self) -> &Node {
+        &self.tree
+    }
+
+    /// Append what `write_nodes(&self.children, level)` would (`level` >= 1).
+    pub fn write_children(&self, out: &mut Vec<u8>, level: usize) {
+        if level == 1 {
+            out.extend_from_slice(&self.text);
+        } else if self.depth > 0 && self.depth + level - 1 <= MAX_INDENT {
+            // every line one or more tabs deeper; no line reaches libdm's indent cap
+            let tabs = &TABS[..level - 1];
+            let mut rest = &self.text[..];
+            while !rest.is_empty() {
+                let end = line_end(rest);
+                out.extend_from_slice(tabs);
+                out.extend_from_slice(&rest[..end]);
+                rest = &rest[end..];
+            }
+        } else {
+            write_nodes(out, &self.tree.children, level);
+        }
+    }
+}
+
+impl Deref for Stored {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.tree
+    }
+}
+
+const TABS: [u8; MAX_INDENT] = [b'\t'; MAX_INDENT];
+
+/// Length of the first line of `text`, with its newline (all of `text` if none).
+/// Searched eight bytes at a time: a byte equal to '\n' is one whose `x ^ '\n'` is
+/// zero, which the bit trick below flags exactly (no carries between bytes).
+fn line_end(text: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(w) = text.get(i..i + 8) {
+        let t = u64::from_le_bytes(w.try_into().expect("8 bytes")) ^ (LO * b'\n' as u64);
+        let zero = !(((t & !HI) + !HI) | t) & HI;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize + 1;
+        }
+        i += 8;
+    }
+    text[i..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(text.len(), |k| i + k + 1)
+}
+
+/// The nesting depth of `nodes` (1 for plain values), or None when a key or string
+/// value contains a newline (then lines of the written text are not one per node).
+fn plain_depth(nodes: &[Node]) -> Option<usize> {
+    let mut depth = 0;
+    for n in nodes {
+        if n.key.contains(&b'\n') {
+            return None;
+        }
+        if let Some(vs) = &n.values {
+            if vs
+                .iter()
+                .any(|v| matches!(v, Value::Str(s) if s.contains(&b'\n')))
+            {
+                return None;
+            }
+        }
+        let below = if n.is_section() {
+            1 + plain_depth(&n.children)?
+        } else {
+            1
+        };
+        depth = depth.max(below);
+    }
+    Some(depth)
+}
+
 /// The eight tables.
 #[derive(Clone, Debug)]
 pub struct Cache {
-    pub pvid_to_pvmeta: DmHash<Node>,
+    pub pvid_to_pvmeta: DmHash<Stored>,
     pub device_to_pvid: DmHash<Vec<u8>>,
-    pub vgid_to_metadata: DmHash<Node>,
+    pub vgid_to_metadata: DmHash<Stored>,
     pub vgid_to_vgname: DmHash<Vec<u8>>,
     pub vgid_to_outdated_pvs: DmHash<Node>,
     pub vgid_to_info: DmHash<VgInfo>,
@@ -84,22 +192,6 @@ pub fn pv_ids(meta: &Node) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Remove a child following another child when its key is in `keys`, with lvmetad's
-/// "look at the next node" quirk: the first child is never removed and after a removal
-/// the following node is skipped.
-fn drop_following(children: &mut Vec<Node>, keys: &[&[u8]]) {
-    let mut i = 0;
-    while i + 1 < children.len() {
-        if keys.contains(&children[i + 1].key.as_slice()) {
-            children.remove(i + 1);
-        }
-        if i + 1 >= children.len() {
-            break;
-        }
-        i += 1;
-    }
-}
-
 /// `filter_metadata()`: drop advisory `device` hints from PV entries.
 pub fn filter_metadata(meta: &mut Node) {
     // lookup "metadata/physical_volumes" among the node itself
@@ -112,7 +204,7 @@ pub fn filter_metadata(meta: &mut Node) {
         .find(|c| c.key == b"physical_volumes")
     {
         for pv in pvs.children.iter_mut() {
-            drop_following_device(&mut pv.children);
+            pv.children.edit(drop_following_device);
         }
     }
 }
@@ -128,12 +220,22 @@ fn drop_following_device(children: &mut Vec<Node>) {
     }
 }
 
+/// The pvmeta children `merge_pvmeta()` puts into a PV entry: all but `id` and
+/// `dev_size`, with lvmetad's "look at the next node" quirk: the first child is never
+/// dropped, and a child right after a dropped one is kept.
+pub fn pvmeta_to_merge(children: &[Node]) -> impl Iterator<Item = &Node> {
+    let mut dropped = false;
+    children.iter().enumerate().filter_map(move |(j, c)| {
+        dropped = j > 0 && !dropped && (c.key == b"id" || c.key == b"dev_size");
+        (!dropped).then_some(c)
+    })
+}
+
 /// `merge_pvmeta()`: the pvmeta children minus `id`/`dev_size` (with the quirk), prepended.
 pub fn merge_pvmeta(pv: &mut Node, pvmeta_children: &[Node]) {
-    let mut copy = pvmeta_children.to_vec();
-    drop_following(&mut copy, &[b"id", b"dev_size"]);
-    copy.append(&mut pv.children);
-    pv.children = copy;
+    let mut copy: Vec<Node> = pvmeta_to_merge(pvmeta_children).cloned().collect();
+    copy.extend(pv.children.take());
+    pv.children = copy.into();
 }
 
 /// libdaemon's `set_flag()` on the `field` value list of `parent`.
@@ -179,17 +281,17 @@ pub fn set_flag(parent: &mut Node, field: &str, flag: &[u8], want: bool) {
                     parent.children.insert(
                         0,
                         Node {
-                            key: field.as_bytes().to_vec(),
-                            values: Some(vec![Value::EmptyArray]),
-                            children: vec![],
+                            key: field.into(),
+                            values: Some(Value::EmptyArray.into()),
+                            children: Default::default(),
                         },
                     );
                     0
                 }
             };
             let node = &mut parent.children[i];
-            let vs = node.values.get_or_insert_with(Vec::new);
-            vs.insert(0, Value::Str(flag.to_vec()));
+            let vs = node.values.get_or_insert_with(Values::new);
+            vs.insert(0, Value::str(flag));
         }
     }
 }
@@ -202,7 +304,7 @@ impl Cache {
     fn pvmeta_device(&self, pvid: &[u8]) -> u64 {
         self.pvid_to_pvmeta
             .get(pvid)
-            .and_then(|m| find_int(std::slice::from_ref(m), "pvmeta/device"))
+            .and_then(|m| find_int(std::slice::from_ref(m.tree()), "pvmeta/device"))
             .map(|v| v as u64)
             .unwrap_or(0)
     }
@@ -210,7 +312,7 @@ impl Cache {
     /// `mark_outdated_pv()`
     fn mark_outdated_pv(&mut self, vgid: &[u8], pvid: &[u8]) {
         let pvmeta = match self.pvid_to_pvmeta.get(pvid) {
-            Some(m) => std::slice::from_ref(m),
+            Some(m) => std::slice::from_ref(m.tree()),
             None => return,
         };
         let ign0 = find_int(pvmeta, "pvmeta/mda0/ignore").unwrap_or(1);
@@ -231,20 +333,20 @@ impl Cache {
             .iter_mut()
             .find(|c| c.key == b"pv_list")
             .unwrap();
-        let vs = list.values.get_or_insert_with(Vec::new);
+        let vs = list.values.get_or_insert_with(Values::new);
         if vs
             .iter()
             .any(|v| matches!(v, Value::Str(s) if s.as_slice() == pvid))
         {
             return;
         }
-        vs.insert(0, Value::Str(pvid.to_vec()));
+        vs.insert(0, Value::str(pvid));
     }
 
-    /// `_update_pvid_to_vgid()`
-    fn update_pvid_to_vgid(&mut self, meta: &Node, vgid: &[u8], mode: Mode) {
+    /// `_update_pvid_to_vgid()` for the PVs of a VG (`pv_ids` of its metadata).
+    fn update_pvid_to_vgid(&mut self, pvids: Vec<Vec<u8>>, vgid: &[u8], mode: Mode) {
         let mut to_check: DmHash<()> = DmHash::new_str();
-        for pvid in pv_ids(meta) {
+        for pvid in pvids {
             if mode == Mode::RemoveEmpty {
                 if let Some(old) = self.pvid_to_vgid.get(&pvid) {
                     if !to_check.contains(old) {
@@ -276,7 +378,7 @@ impl Cache {
         }
         if update_pvids {
             if let Some(meta) = meta {
-                self.update_pvid_to_vgid(&meta, ORPHAN, Mode::UpdateOnly);
+                self.update_pvid_to_vgid(pv_ids(&meta), ORPHAN, Mode::UpdateOnly);
             }
         }
     }
@@ -302,14 +404,16 @@ impl Cache {
     }
 
     fn add_new(&mut self, name: &[u8], vgid: &[u8], meta: Node) {
-        self.vgid_to_metadata.insert(vgid, meta.clone());
+        let pvids = pv_ids(&meta);
+        self.vgid_to_metadata.insert(vgid, Stored::new(meta));
         self.vgid_to_vgname.insert(vgid, name.to_vec());
         self.vgname_to_vgid
             .insert_allow_multiple(name, vgid.to_vec());
-        self.update_pvid_to_vgid(&meta, vgid, Mode::RemoveEmpty);
+        self.update_pvid_to_vgid(pvids, vgid, Mode::RemoveEmpty);
     }
 
-    /// `_update_metadata()`. `seqno_before` receives what pv_found reports.
+    /// `_update_metadata()`. `seqno_before` receives what pv_found reports. When the new
+    /// metadata is stored, it is taken out of `new_metadata` (left empty).
     pub fn update_metadata(
         &mut self,
         name: &[u8],
@@ -349,13 +453,12 @@ impl Cache {
         }
 
         filter_metadata(new_metadata);
-        let new_meta = new_metadata.clone();
-        let nm = std::slice::from_ref(&new_meta);
+        let nm = std::slice::from_ref(&*new_metadata);
         let new_seq = find_cint(nm, "metadata/seqno", -1);
         let mut old_seq = -1;
         if have_old {
             let om = self.vgid_to_metadata.get(vgid).unwrap();
-            old_seq = find_cint(std::slice::from_ref(om), "metadata/seqno", -1);
+            old_seq = find_cint(std::slice::from_ref(om.tree()), "metadata/seqno", -1);
         }
         if let Some(r) = seqno_before {
             *r = if have_old { old_seq } else { new_seq };
@@ -390,8 +493,8 @@ impl Cache {
                 return Update::Ignored;
             }
             if old_seq > 0 && new_seq > old_seq {
-                let old = self.vgid_to_metadata.get(vgid).unwrap().clone();
-                self.update_pvid_to_vgid(&old, vgid, Mode::MarkOutdated);
+                let old = pv_ids(self.vgid_to_metadata.get(vgid).unwrap());
+                self.update_pvid_to_vgid(old, vgid, Mode::MarkOutdated);
             }
         }
         let purge = |c: &mut Cache, have_old: &mut bool, old_seq: &mut i32| {
@@ -406,7 +509,10 @@ impl Cache {
         if new_seq == old_seq && have_old {
             let differs = {
                 let om = self.vgid_to_metadata.get(vgid).unwrap();
-                compare_config(std::slice::from_ref(new_metadata), std::slice::from_ref(om)) != 0
+                compare_config(
+                    std::slice::from_ref(new_metadata),
+                    std::slice::from_ref(om.tree()),
+                ) != 0
             };
             if differs {
                 if pvid.is_some() {
@@ -422,12 +528,12 @@ impl Cache {
         }
 
         if add_new {
-            self.add_new(name, vgid, new_meta);
+            self.add_new(name, vgid, std::mem::take(new_metadata));
             return Update::Ok;
         }
         if new_name {
-            let old = self.vgid_to_metadata.get(vgid).unwrap().clone();
-            self.update_pvid_to_vgid(&old, ORPHAN, Mode::UpdateOnly);
+            let old = pv_ids(self.vgid_to_metadata.get(vgid).unwrap());
+            self.update_pvid_to_vgid(old, ORPHAN, Mode::UpdateOnly);
             self.vgid_to_info.remove(vgid);
             self.vgid_to_outdated_pvs.remove(vgid);
             self.vgid_to_metadata.remove(vgid);
@@ -435,20 +541,24 @@ impl Cache {
             if let Some(on) = &old_name {
                 self.vgname_to_vgid.remove_with_val(on, &vgid.to_vec());
             }
-            self.vgid_to_metadata.insert(vgid, new_meta.clone());
+            let new_ids = pv_ids(new_metadata);
+            self.vgid_to_metadata
+                .insert(vgid, Stored::new(std::mem::take(new_metadata)));
             self.vgid_to_vgname.insert(vgid, name.to_vec());
             self.vgname_to_vgid
                 .insert_allow_multiple(name, vgid.to_vec());
-            self.update_pvid_to_vgid(&new_meta, vgid, Mode::RemoveEmpty);
+            self.update_pvid_to_vgid(new_ids, vgid, Mode::RemoveEmpty);
             return Update::Ok;
         }
         if old_seq == new_seq {
             return Update::Ok;
         }
         let old = self.vgid_to_metadata.remove(vgid).unwrap();
-        self.update_pvid_to_vgid(&old, ORPHAN, Mode::UpdateOnly);
-        self.vgid_to_metadata.insert(vgid, new_meta.clone());
-        self.update_pvid_to_vgid(&new_meta, vgid, Mode::RemoveEmpty);
+        self.update_pvid_to_vgid(pv_ids(&old), ORPHAN, Mode::UpdateOnly);
+        let new_ids = pv_ids(new_metadata);
+        self.vgid_to_metadata
+            .insert(vgid, Stored::new(std::mem::take(new_metadata)));
+        self.update_pvid_to_vgid(new_ids, vgid, Mode::RemoveEmpty);
         Update::Ok
     }
 
@@ -469,6 +579,50 @@ mod tests {
     use crate::config::{parse_str, to_bytes};
 
     #[test]
+    fn line_ends() {
+        let text = b"\ta=1\n\tlonger_key=\"some value\"\n\tb {\n\t\tc=2\n\t}\nno newline";
+        let mut rest = &text[..];
+        let mut lines = Vec::new();
+        while !rest.is_empty() {
+            let end = line_end(rest);
+            lines.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+        let want: Vec<&[u8]> = text.split_inclusive(|&c| c == b'\n').collect();
+        assert_eq!(lines, want);
+        for b in 0..=255u8 {
+            let t = [b'x', b'x', b'x', b, b'x', b'x', b'x', b'x', b'x', b'\n'];
+            assert_eq!(line_end(&t), if b == b'\n' { 4 } else { 10 });
+        }
+    }
+
+    #[test]
+    fn stored_text_at_any_level() {
+        let tree = parse_str(
+            "pvmeta { device=1 id=\"x\" mda0 { ignore=0 size=1044480 } s=\"multi\nline\" }",
+        )
+        .unwrap()
+        .remove(0);
+        let plain = parse_str("pvmeta { device=1 id=\"x\" mda0 { ignore=0 size=1044480 } }")
+            .unwrap()
+            .remove(0);
+        let mut deep = Node::int("x", 1);
+        for _ in 0..35 {
+            deep = Node::section("s", vec![deep]);
+        }
+        for t in [tree, plain, Node::section("d", vec![deep])] {
+            let st = Stored::new(t.clone());
+            for level in 1..40 {
+                let mut ours = Vec::new();
+                st.write_children(&mut ours, level);
+                let mut want = Vec::new();
+                write_nodes(&mut want, &t.children, level);
+                assert_eq!(ours, want, "level {}", level);
+            }
+        }
+    }
+
+    #[test]
     fn merge_quirk_drops_id_and_dev_size() {
         let pm = parse_str(
             "pvmeta { device=1 dev_size=2 format=\"lvm2\" label_sector=1 id=\"x\" ext_version=2 }",
@@ -479,7 +633,7 @@ mod tests {
         let keys: Vec<_> = pv
             .children
             .iter()
-            .map(|c| String::from_utf8(c.key.clone()).unwrap())
+            .map(|c| String::from_utf8(c.key.to_vec()).unwrap())
             .collect();
         assert_eq!(
             keys,
@@ -490,6 +644,38 @@ mod tests {
         let mut pv = Node::section("pv0", vec![]);
         merge_pvmeta(&mut pv, &pm[0].children);
         assert_eq!(pv.children.len(), 3);
+    }
+
+    #[test]
+    fn merge_quirk_matches_lvmetad_loop() {
+        // lvmetad's loop: look at the node after `i`, unlink it if droppable, step on
+        fn lvmetad(keys: &[&str]) -> Vec<String> {
+            let mut v: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            let mut i = 0;
+            while i + 1 < v.len() {
+                if v[i + 1] == "id" || v[i + 1] == "dev_size" {
+                    v.remove(i + 1);
+                }
+                if i + 1 >= v.len() {
+                    break;
+                }
+                i += 1;
+            }
+            v
+        }
+        let alphabet = ["id", "dev_size", "a", "b"];
+        for n in 0..7u32 {
+            for code in 0..4u32.pow(n) {
+                let keys: Vec<&str> = (0..n)
+                    .map(|d| alphabet[(code / 4u32.pow(d) % 4) as usize])
+                    .collect();
+                let nodes: Vec<Node> = keys.iter().map(|k| Node::int(k, 1)).collect();
+                let ours: Vec<String> = pvmeta_to_merge(&nodes)
+                    .map(|c| String::from_utf8(c.key.to_vec()).unwrap())
+                    .collect();
+                assert_eq!(ours, lvmetad(&keys), "{:?}", keys);
+            }
+        }
     }
 
     #[test]

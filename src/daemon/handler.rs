@@ -1,10 +1,11 @@
 //! Request dispatch and the reply of every lvmetad request (protocol spec section 4).
 
 use super::cache::{
-    dev_key, find_cint, merge_pvmeta, set_flag, Cache, Update, VgInfo, ORPHAN, VGFL_INVALID,
+    dev_key, find_cint, pvmeta_to_merge, set_flag, Cache, Stored, Update, VgInfo, ORPHAN,
+    VGFL_INVALID,
 };
 use crate::config::builder::{push_int, push_str};
-use crate::config::write::{write_node, write_nodes};
+use crate::config::write::{indent, write_int, write_key, write_node, write_nodes, write_str_line};
 use crate::config::{find, find_int, find_str, parse, Node};
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -131,6 +132,15 @@ impl Daemon {
 
     /// Handle one request body (terminator removed) and return the reply body.
     pub fn handle(&self, body: &[u8]) -> Reply {
+        let mut out = Vec::new();
+        self.handle_into(body, &mut out);
+        Reply { body: out }
+    }
+
+    /// Handle one request body (terminator removed); the reply body replaces the
+    /// contents of `out` (a connection reuses one buffer for all its replies).
+    pub fn handle_into(&self, body: &[u8], out: &mut Vec<u8>) {
+        out.clear();
         let parsed = match parse(body) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -146,12 +156,14 @@ impl Daemon {
         if let Some(t) = &tree {
             self.log.wire_tree("<- ", t);
         }
-        let body = self.dispatch(tree.as_deref_mut());
-        self.log.wire_text("-> ", &body);
-        Reply { body }
+        let small = self.dispatch(tree.as_deref_mut(), out);
+        out.extend_from_slice(&small);
+        self.log.wire_text("-> ", out);
     }
 
-    fn dispatch(&self, mut req: Option<&mut [Node]>) -> Vec<u8> {
+    /// The reply to a request: the replies that can be big (lookups, lists, dump) are
+    /// written to `out`, the others returned.
+    fn dispatch(&self, mut req: Option<&mut [Node]>, out: &mut Vec<u8>) -> Vec<u8> {
         let r: Option<&[Node]> = req.as_deref();
         let c = Common {
             rq: req_str(r, "request").unwrap_or(b"NONE"),
@@ -218,12 +230,13 @@ impl Daemon {
             b"pv_lookup" | b"vg_lookup" | b"pv_list" | b"vg_list" | b"dump" => {
                 let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
                 match rq {
-                    b"pv_lookup" => self.pv_lookup(&cache, req.as_deref().unwrap()),
-                    b"vg_lookup" => self.vg_lookup(&cache, req.as_deref().unwrap()),
-                    b"pv_list" => self.pv_list(&cache),
-                    b"vg_list" => self.vg_list(&cache),
-                    _ => self.dump(&cache),
+                    b"pv_lookup" => self.pv_lookup(&cache, req.as_deref().unwrap(), out),
+                    b"vg_lookup" => self.vg_lookup(&cache, req.as_deref().unwrap(), out),
+                    b"pv_list" => self.pv_list(&cache, out),
+                    b"vg_list" => self.vg_list(&cache, out),
+                    _ => self.dump(&cache, out),
                 }
+                Vec::new()
             }
             b"set_global_info" => {
                 let _g = self.info_lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -420,200 +433,227 @@ impl Daemon {
         }
     }
 
-    fn pv_list(&self, cache: &Cache) -> Vec<u8> {
-        let mut b = Vec::with_capacity(512 * cache.pvid_to_pvmeta.len() + 64);
+    fn pv_list(&self, cache: &Cache, b: &mut Vec<u8>) {
+        b.reserve(400 * cache.pvid_to_pvmeta.len() + 64);
         b.extend_from_slice(b"response=\"OK\"\nphysical_volumes {\n");
-        for (pvid, pvmeta) in cache.pvid_to_pvmeta.iter() {
-            self.write_pv_entry_for(cache, &mut b, pvid, pvid, pvmeta, 1);
+        for (hash, pvid, pvmeta) in cache.pvid_to_pvmeta.iter_hashed() {
+            write_pv_entry(cache, b, pvid, hash, pvid, pvmeta, 1);
         }
         b.extend_from_slice(b"}\n");
-        self.tree_end(&mut b);
+        self.tree_end(b);
         b.extend_from_slice(b"\n\n");
-        b
     }
 
-    fn vg_list(&self, cache: &Cache) -> Vec<u8> {
-        let mut b = Vec::with_capacity(96 * cache.vgid_to_vgname.len() + 64);
+    fn vg_list(&self, cache: &Cache, b: &mut Vec<u8>) {
+        b.reserve(96 * cache.vgid_to_vgname.len() + 64);
         b.extend_from_slice(b"response=\"OK\"\nvolume_groups {\n");
         for (vgid, name) in cache.vgid_to_vgname.iter() {
             b.push(b'\t');
-            write_key_raw(&mut b, vgid);
+            write_key(b, vgid);
             b.extend_from_slice(b" {\n");
-            write_node(&mut b, &Node::string("name", name), 2);
+            write_str_line(b, 2, b"name", name);
             b.extend_from_slice(b"\t}\n");
         }
         b.extend_from_slice(b"}\n");
-        self.tree_end(&mut b);
+        self.tree_end(b);
         b.extend_from_slice(b"\n\n");
-        b
     }
 
-    fn pv_lookup(&self, cache: &Cache, req: &[Node]) -> Vec<u8> {
+    fn pv_lookup(&self, cache: &Cache, req: &[Node], b: &mut Vec<u8>) {
         let pvid = find_str(req, "uuid");
         let devt = find_cint(req, "device", 0) as i64;
         if pvid.is_none() && devt == 0 {
-            return reply_fail("need PVID or device");
+            return b.extend_from_slice(&reply_fail("need PVID or device"));
         }
-        let pvid: Vec<u8> = match pvid {
-            Some(p) => p.to_vec(),
+        let pvid: &[u8] = match pvid {
+            Some(p) => p,
             None => match cache.device_to_pvid.get(&dev_key(devt as u64)) {
-                Some(p) => p.clone(),
+                Some(p) => p,
                 None => {
                     self.log
                         .warn(&format!("pv_lookup: could not find device {}", devt as u64));
-                    return reply_unknown("device not found");
+                    return b.extend_from_slice(&reply_unknown("device not found"));
                 }
             },
         };
-        let pvmeta = match cache.pvid_to_pvmeta.get(&pvid) {
+        let hash = cache.pvid_to_pvmeta.hash(pvid);
+        let pvmeta = match cache.pvid_to_pvmeta.get_hashed(hash, pvid) {
             Some(m) => m,
-            None => return reply_unknown("PV not found"),
+            None => return b.extend_from_slice(&reply_unknown("PV not found")),
         };
-        let mut b = Vec::with_capacity(1024);
         b.extend_from_slice(b"response=\"OK\"\n");
         // entry keyed "physical_volume", vgid/vgname from the PV's id
-        let mut entry = Vec::new();
-        self.write_pv_entry_for(cache, &mut entry, b"physical_volume", &pvid, pvmeta, 0);
-        b.extend_from_slice(&entry);
-        self.tree_end(&mut b);
+        write_pv_entry(cache, b, b"physical_volume", hash, pvid, pvmeta, 0);
+        self.tree_end(b);
         b.extend_from_slice(b"\n\n");
-        b
     }
 
-    fn write_pv_entry_for(
-        &self,
-        cache: &Cache,
-        b: &mut Vec<u8>,
-        key: &[u8],
-        pvid: &[u8],
-        pvmeta: &Node,
-        level: usize,
-    ) {
-        for _ in 0..level.min(32) {
-            b.push(b'\t');
-        }
-        write_key_raw(b, key);
-        b.extend_from_slice(b" {\n");
-        write_nodes(b, &pvmeta.children, level + 1);
-        if let Some(vgid) = cache.pvid_to_vgid.get(pvid) {
-            if vgid.as_slice() != ORPHAN {
-                write_node(b, &Node::string("vgid", vgid), level + 1);
-            }
-            if let Some(name) = cache.vgid_to_vgname.get(vgid) {
-                write_node(b, &Node::string("vgname", name), level + 1);
-            }
-        }
-        for _ in 0..level.min(32) {
-            b.push(b'\t');
-        }
-        b.extend_from_slice(b"}\n");
-    }
-
-    fn vg_lookup(&self, cache: &Cache, req: &[Node]) -> Vec<u8> {
+    fn vg_lookup(&self, cache: &Cache, req: &[Node], b: &mut Vec<u8>) {
         let uuid = find_str(req, "uuid");
         let name = find_str(req, "name");
-        let (uuid, name): (Vec<u8>, Vec<u8>) = match (uuid, name) {
+        let (uuid, name): (&[u8], &[u8]) = match (uuid, name) {
             (None, None) => {
                 self.log.error("vg_lookup with no uuid or name");
-                return reply_unknown("VG not found");
+                return b.extend_from_slice(&reply_unknown("VG not found"));
             }
             (None, Some(n)) => {
                 let (u, count) = cache.vgname_to_vgid.get_with_count(n);
                 match u {
                     Some(_) if count > 1 => {
-                        let mut b = simple("multiple");
-                        push_str(&mut b, "reason", b"Multiple VGs found with same name");
-                        return b;
+                        let mut m = simple("multiple");
+                        push_str(&mut m, "reason", b"Multiple VGs found with same name");
+                        return b.extend_from_slice(&m);
                     }
-                    Some(u) => (u.clone(), n.to_vec()),
-                    None => return reply_unknown("VG not found"),
+                    Some(u) => (u, n),
+                    None => return b.extend_from_slice(&reply_unknown("VG not found")),
                 }
             }
             (Some(u), None) => match cache.vgid_to_vgname.get(u) {
-                Some(n) => (u.to_vec(), n.clone()),
-                None => return reply_unknown("VG not found"),
+                Some(n) => (u, n),
+                None => return b.extend_from_slice(&reply_unknown("VG not found")),
             },
             (Some(u), Some(n)) => {
                 let name_lookup = cache.vgid_to_vgname.get(u);
-                let pair = cache.vgname_to_vgid.contains_with_val(n, &u.to_vec());
+                let pair = cache.vgname_to_vgid.contains_with_val(n, u);
                 match name_lookup {
                     Some(nl) if pair => {
                         if nl.as_slice() != n {
-                            return reply_unknown("VG mapping inconsistent");
+                            return b.extend_from_slice(&reply_unknown("VG mapping inconsistent"));
                         }
                     }
-                    _ => return reply_unknown("VG mapping incomplete"),
+                    _ => return b.extend_from_slice(&reply_unknown("VG mapping incomplete")),
                 }
-                (u.to_vec(), n.to_vec())
+                (u, n)
             }
         };
-        let meta = match cache.vgid_to_metadata.get(&uuid) {
-            Some(m) => m,
-            None => return reply_unknown("UUID not found"),
+        let meta = match cache.vgid_to_metadata.get(uuid) {
+            Some(m) => m.tree(),
+            None => return b.extend_from_slice(&reply_unknown("UUID not found")),
         };
-        let mut md = meta.clone();
-        // update_pv_status
-        if let Some(pvs) = md
-            .children
-            .iter_mut()
-            .find(|c| c.key == b"physical_volumes")
-        {
-            for pv in pvs.children.iter_mut() {
-                let id = match find_str(&pv.children, "id") {
-                    Some(id) => id.to_vec(),
-                    None => {
-                        self.log.error("update_pv_status found no uuid for PV");
-                        continue;
-                    }
-                };
-                let pvmeta = cache.pvid_to_pvmeta.get(&id);
-                set_flag(pv, "status", b"MISSING", pvmeta.is_none());
-                if let Some(pm) = pvmeta {
-                    merge_pvmeta(pv, &pm.children);
-                }
-            }
-        }
-        // chain_outdated_pvs
-        if let Some(out) = cache.vgid_to_outdated_pvs.get(&uuid) {
-            if let Some(vs) = find(std::slice::from_ref(out), "outdated_pvs/pv_list")
-                .and_then(|n| n.values.as_ref())
-            {
-                let mut sec = Node::section("outdated_pvs", vec![]);
-                for v in vs {
-                    let pvid = match v {
-                        crate::config::Value::Str(s) => s,
-                        crate::config::Value::EmptyArray => break,
-                        _ => continue,
-                    };
-                    match cache.pvid_to_pvmeta.get(pvid) {
-                        Some(pm) => {
-                            let mut c = pm.clone();
-                            c.key = find_str(std::slice::from_ref(pm), "pvmeta/id")
-                                .unwrap_or(b"unknown")
-                                .to_vec();
-                            sec.children.insert(0, c);
-                        }
-                        None => self.log.warn(&format!(
-                            "metadata for PV {} not found",
-                            String::from_utf8_lossy(pvid)
-                        )),
-                    }
-                }
-                md.children.insert(0, sec);
-            }
-        }
-        let mut b = Vec::with_capacity(4096);
+        b.reserve(4096);
         b.extend_from_slice(b"response=\"OK\"\n");
-        write_node(&mut b, &Node::string("name", &name), 0);
-        write_node(&mut b, &md, 0);
-        self.tree_end(&mut b);
-        if let Some(info) = cache.vgid_to_info.get(&uuid) {
+        write_str_line(b, 0, b"name", name);
+        self.write_vg(cache, b, uuid, meta);
+        self.tree_end(b);
+        if let Some(info) = cache.vgid_to_info.get(uuid) {
             if info.flags & VGFL_INVALID != 0 {
                 b.extend_from_slice(b"vg_invalid {\n}\n");
             }
         }
         b.extend_from_slice(b"\n\n");
-        b
+    }
+
+    /// The VG metadata of a `vg_lookup` reply, written straight from the stored tree:
+    /// what writing a copy changed by lvmetad's `update_pv_status()` (each PV entry gets
+    /// its PV's pvmeta merged in and `MISSING` set in its status as needed) and
+    /// `chain_outdated_pvs()` (an `outdated_pvs` section first) would give.
+    fn write_vg(&self, cache: &Cache, b: &mut Vec<u8>, vgid: &[u8], meta: &Node) {
+        if !meta.is_section() {
+            // the changes go to children, which a value node does not write
+            return write_node(b, meta, 0);
+        }
+        write_key(b, &meta.key);
+        b.extend_from_slice(b" {\n");
+        self.write_outdated_pvs(cache, b, vgid);
+        let pvs_at = meta
+            .children
+            .iter()
+            .position(|c| c.key == b"physical_volumes");
+        for (i, c) in meta.children.iter().enumerate() {
+            if Some(i) != pvs_at || !c.is_section() {
+                write_node(b, c, 1);
+                continue;
+            }
+            b.push(b'\t');
+            write_key(b, &c.key);
+            b.extend_from_slice(b" {\n");
+            for pv in c.children.iter() {
+                self.write_pv_with_status(cache, b, pv);
+            }
+            b.extend_from_slice(b"\t}\n");
+        }
+        b.extend_from_slice(b"}\n");
+    }
+
+    /// One PV entry of a VG's `physical_volumes` at level 2, as `update_pv_status()`
+    /// leaves it.
+    fn write_pv_with_status(&self, cache: &Cache, b: &mut Vec<u8>, pv: &Node) {
+        let id = match find_str(&pv.children, "id") {
+            Some(id) => id,
+            None => {
+                self.log.error("update_pv_status found no uuid for PV");
+                return write_node(b, pv, 2);
+            }
+        };
+        let pvmeta = cache.pvid_to_pvmeta.get(id);
+        if !pv.is_section() {
+            return write_node(b, pv, 2);
+        }
+        // set_flag(pv, "status", "MISSING", missing): None when the status stays
+        let status = status_with_missing(pv, pvmeta.is_none());
+        let status_at = pv.children.iter().position(|c| c.key == b"status");
+        indent(b, 2);
+        write_key(b, &pv.key);
+        b.extend_from_slice(b" {\n");
+        if let Some(pm) = pvmeta {
+            // merge_pvmeta(): the pvmeta children first, without `id` and `dev_size`
+            // (with lvmetad's quirk: never the first, and not right after one dropped)
+            for c in pvmeta_to_merge(&pm.children) {
+                write_node(b, c, 3);
+            }
+        }
+        match (&status, status_at) {
+            (Some(s), None) => {
+                // a new status node, inserted first
+                write_node(b, s, 3);
+                write_nodes(b, &pv.children, 3);
+            }
+            (Some(s), Some(at)) => {
+                for (j, c) in pv.children.iter().enumerate() {
+                    write_node(b, if j == at { s } else { c }, 3);
+                }
+            }
+            (None, _) => write_nodes(b, &pv.children, 3),
+        }
+        indent(b, 2);
+        b.extend_from_slice(b"}\n");
+    }
+
+    /// `chain_outdated_pvs()`: the pvmeta of the VG's outdated PVs, keyed by PV id, in
+    /// a section at the top of the metadata (most recently marked first).
+    fn write_outdated_pvs(&self, cache: &Cache, b: &mut Vec<u8>, vgid: &[u8]) {
+        let Some(out) = cache.vgid_to_outdated_pvs.get(vgid) else {
+            return;
+        };
+        let Some(vs) =
+            find(std::slice::from_ref(out), "outdated_pvs/pv_list").and_then(|n| n.values.as_ref())
+        else {
+            return;
+        };
+        let mut found: Vec<&Stored> = Vec::new();
+        for v in vs {
+            let pvid = match v {
+                crate::config::Value::Str(s) => s,
+                crate::config::Value::EmptyArray => break,
+                _ => continue,
+            };
+            match cache.pvid_to_pvmeta.get(pvid) {
+                Some(pm) => found.push(pm),
+                None => self.log.warn(&format!(
+                    "metadata for PV {} not found",
+                    String::from_utf8_lossy(pvid)
+                )),
+            }
+        }
+        b.extend_from_slice(b"\toutdated_pvs {\n");
+        for pm in found.iter().rev() {
+            let mut c = pm.tree().clone();
+            c.key = find_str(std::slice::from_ref(pm.tree()), "pvmeta/id")
+                .unwrap_or(b"unknown")
+                .into();
+            write_node(b, &c, 2);
+        }
+        b.extend_from_slice(b"\t}\n");
     }
 
     fn pv_gone(&self, cache: &mut Cache, req: &[Node]) -> Vec<u8> {
@@ -688,11 +728,8 @@ impl Daemon {
                 return reply_fail("Ignore VG metadata from PV without VG seqno");
             }
         }
-        let new_pvmeta = Node {
-            key: req[arg_pvmeta].key.clone(),
-            values: req[arg_pvmeta].values.clone(),
-            children: req[arg_pvmeta].children.clone(),
-        };
+        // the request is not looked at again: take its pvmeta rather than copy it
+        let new_pvmeta = std::mem::take(&mut req[arg_pvmeta]);
         let has_old = cache.pvid_to_pvmeta.contains(&arg_pvid);
         let arg_device_lookup = if has_old {
             cache.device_of(&arg_pvid)
@@ -712,19 +749,23 @@ impl Daemon {
             // same PV, same device
             let old = cache.pvid_to_pvmeta.get(&arg_pvid).unwrap();
             if crate::config::compare_config(
-                std::slice::from_ref(old),
+                std::slice::from_ref(old.tree()),
                 std::slice::from_ref(&new_pvmeta),
             ) != 0
             {
                 changed = true;
             }
-            cache.pvid_to_pvmeta.insert(&arg_pvid, new_pvmeta);
+            cache
+                .pvid_to_pvmeta
+                .insert(&arg_pvid, Stored::new(new_pvmeta));
         } else if arg_pvid_lookup.is_none() && arg_device_lookup == 0 {
             changed = true;
             cache
                 .device_to_pvid
                 .insert(&dev_key(arg_device), arg_pvid.clone());
-            cache.pvid_to_pvmeta.insert(&arg_pvid, new_pvmeta);
+            cache
+                .pvid_to_pvmeta
+                .insert(&arg_pvid, Stored::new(new_pvmeta));
         } else if let Some(prev) = arg_pvid_lookup.filter(|p| p.as_slice() != arg_pvid.as_slice()) {
             // new PV on a known device
             changed = true;
@@ -743,7 +784,9 @@ impl Daemon {
             cache
                 .device_to_pvid
                 .insert(&dev_key(arg_device), arg_pvid.clone());
-            cache.pvid_to_pvmeta.insert(&arg_pvid, new_pvmeta);
+            cache
+                .pvid_to_pvmeta
+                .insert(&arg_pvid, Stored::new(new_pvmeta));
             prev_pvid_on_dev = Some(prev);
         } else if arg_device_lookup != 0 && arg_device_lookup != arg_device {
             self.log.info(&format!(
@@ -812,7 +855,7 @@ impl Daemon {
                     } else {
                         b"partial"
                     };
-                    status_seqno = find_cint(std::slice::from_ref(m), "metadata/seqno", -1);
+                    status_seqno = find_cint(std::slice::from_ref(m.tree()), "metadata/seqno", -1);
                 }
             },
         }
@@ -864,6 +907,9 @@ impl Daemon {
                 "vg_update: need VG seqno",
             );
         }
+        // (read before update_metadata, which may take the metadata out of the request)
+        let cache_version =
+            find_int(std::slice::from_ref(&req[idx]), "metadata/seqno").unwrap_or(-1);
         if cache.update_metadata(&vgname, &vgid, &mut req[idx], None, None) != Update::Ok {
             return fail(
                 "vg_update failed: metadata update failed",
@@ -871,8 +917,6 @@ impl Daemon {
             );
         }
         // vg_info_update
-        let cache_version =
-            find_int(std::slice::from_ref(&req[idx]), "metadata/seqno").unwrap_or(-1);
         if cache_version != -1 {
             if let Some(info) = cache.vgid_to_info.get_mut(&vgid) {
                 if cache_version >= info.external_version {
@@ -934,7 +978,7 @@ impl Daemon {
         if new_version != 0 {
             let meta = cache.vgid_to_metadata.get(&vgid).unwrap();
             let cache_version =
-                find_int(std::slice::from_ref(meta), "metadata/seqno").unwrap_or(-1);
+                find_int(std::slice::from_ref(meta.tree()), "metadata/seqno").unwrap_or(-1);
             if cache_version != -1 && cache_version >= new_version {
                 return simple("OK");
             }
@@ -948,34 +992,36 @@ impl Daemon {
         simple("OK")
     }
 
-    fn dump(&self, cache: &Cache) -> Vec<u8> {
-        let mut b = Vec::with_capacity(4096);
+    fn dump(&self, cache: &Cache, b: &mut Vec<u8>) {
+        b.reserve(420 * cache.pvid_to_pvmeta.len() + 8192 * cache.vgid_to_metadata.len());
         b.extend_from_slice(b"# VG METADATA\n\n");
-        for (_, m) in cache.vgid_to_metadata.iter() {
-            dump_cft(&mut b, m, "metadata/id");
+        for (vgid, m) in cache.vgid_to_metadata.iter() {
+            dump_stored(b, vgid, m, "metadata/id");
         }
         b.extend_from_slice(b"\n# PV METADATA\n\n");
-        for (_, m) in cache.pvid_to_pvmeta.iter() {
-            dump_cft(&mut b, m, "pvmeta/id");
+        for (pvid, m) in cache.pvid_to_pvmeta.iter() {
+            dump_stored(b, pvid, m, "pvmeta/id");
         }
         b.extend_from_slice(b"\n# VGID to VGNAME mapping\n\n");
-        dump_pairs(&mut b, "vgid_to_vgname", cache.vgid_to_vgname.iter(), false);
+        dump_pairs(b, "vgid_to_vgname", cache.vgid_to_vgname.iter(), false);
         b.extend_from_slice(b"\n# VGID to outdated PVs mapping\n\n");
         for (_, m) in cache.vgid_to_outdated_pvs.iter() {
-            dump_cft(&mut b, m, "outdated_pvs/vgid");
+            dump_cft(b, m, "outdated_pvs/vgid");
         }
         b.extend_from_slice(b"\n# VGNAME to VGID mapping\n\n");
-        dump_pairs(&mut b, "vgname_to_vgid", cache.vgname_to_vgid.iter(), false);
+        dump_pairs(b, "vgname_to_vgid", cache.vgname_to_vgid.iter(), false);
         b.extend_from_slice(b"\n# PVID to VGID mapping\n\n");
-        dump_pairs(&mut b, "pvid_to_vgid", cache.pvid_to_vgid.iter(), false);
+        dump_pairs(b, "pvid_to_vgid", cache.pvid_to_vgid.iter(), false);
         b.extend_from_slice(b"\n# DEVICE to PVID mapping\n\n");
-        dump_pairs(&mut b, "device_to_pvid", cache.device_to_pvid.iter(), true);
+        dump_pairs(b, "device_to_pvid", cache.device_to_pvid.iter(), true);
         b.extend_from_slice(b"\n# VGID to INFO version mapping\n\n");
         b.extend_from_slice(b"vgid_to_info {\n");
         for (k, info) in cache.vgid_to_info.iter() {
             b.extend_from_slice(b"    ");
             b.extend_from_slice(k);
-            let _ = writeln!(b, " = {}", info.external_version);
+            b.extend_from_slice(b" = ");
+            write_int(b, info.external_version);
+            b.push(b'\n');
         }
         b.extend_from_slice(b"}\n");
         b.extend_from_slice(b"\n# VGID to INFO flags mapping\n\n");
@@ -986,30 +1032,79 @@ impl Daemon {
             let _ = writeln!(b, " = {:x}", info.flags);
         }
         b.extend_from_slice(b"}\n");
-        b
     }
 }
 
-fn write_key_raw(b: &mut Vec<u8>, key: &[u8]) {
-    if key.iter().any(|&c| c == b'#' || c == b'"' || c == b'!') {
-        b.push(b'"');
-        crate::config::write::escape_double_quotes(b, key);
-        b.push(b'"');
-    } else {
-        b.extend_from_slice(key);
+/// A PV entry as `pv_list` (level 1, keyed by PV id) and `pv_lookup` (level 0, keyed
+/// `physical_volume`) write it: the pvmeta, then the PV's VG if it has one. `hash` is
+/// the PV id's hash in the (string-keyed) tables.
+fn write_pv_entry(
+    cache: &Cache,
+    b: &mut Vec<u8>,
+    key: &[u8],
+    hash: u32,
+    pvid: &[u8],
+    pvmeta: &Stored,
+    level: usize,
+) {
+    indent(b, level);
+    write_key(b, key);
+    b.extend_from_slice(b" {\n");
+    pvmeta.write_children(b, level + 1);
+    if let Some(vgid) = cache.pvid_to_vgid.get_hashed(hash, pvid) {
+        if vgid.as_slice() != ORPHAN {
+            write_str_line(b, level + 1, b"vgid", vgid);
+        }
+        if let Some(name) = cache.vgid_to_vgname.get(vgid) {
+            write_str_line(b, level + 1, b"vgname", name);
+        }
     }
+    indent(b, level);
+    b.extend_from_slice(b"}\n");
+}
+
+/// What `set_flag(pv, "status", "MISSING", missing)` makes of a PV entry's status:
+/// `None` when it stays as it is, else the new status node (it replaces the first
+/// `status` child, or goes first when there is none).
+fn status_with_missing(pv: &Node, missing: bool) -> Option<Node> {
+    let old = pv.children.iter().find(|c| c.key == b"status");
+    let mut parent = Node::section("", old.into_iter().cloned().collect());
+    set_flag(&mut parent, "status", b"MISSING", missing);
+    let new = parent.children.into_vec().pop();
+    if new.as_ref() == old {
+        None
+    } else {
+        new
+    }
+}
+
+/// A stored tree in `dump`: its key (which by construction is the id at `id_path`)
+/// and its children.
+fn dump_stored(b: &mut Vec<u8>, key: &[u8], m: &Stored, id_path: &str) {
+    debug_assert_eq!(
+        find_str(std::slice::from_ref(m.tree()), id_path),
+        Some(key),
+        "table key is the stored tree's id"
+    );
+    if !m.is_section() {
+        return dump_cft(b, m, id_path);
+    }
+    write_key(b, key);
+    b.extend_from_slice(b" {\n");
+    m.write_children(b, 1);
+    b.extend_from_slice(b"}\n");
 }
 
 fn dump_cft(b: &mut Vec<u8>, tree: &Node, key_path: &str) {
     let key = find_str(std::slice::from_ref(tree), key_path).unwrap_or(b"unknown");
     if tree.is_section() {
-        write_key_raw(b, key);
+        write_key(b, key);
         b.extend_from_slice(b" {\n");
         write_nodes(b, &tree.children, 1);
         b.extend_from_slice(b"}\n");
     } else {
         let mut t = tree.clone();
-        t.key = key.to_vec();
+        t.key = key.into();
         write_node(b, &t, 0);
     }
 }
@@ -1027,7 +1122,7 @@ fn dump_pairs<'a>(
         if int_key {
             let mut x = [0u8; 4];
             x.copy_from_slice(&k[..4]);
-            let _ = write!(b, "{}", i32::from_ne_bytes(x));
+            write_int(b, i32::from_ne_bytes(x) as i64);
         } else {
             b.extend_from_slice(k);
         }
@@ -1042,5 +1137,150 @@ impl Daemon {
     /// Log an error through the daemon's logger.
     pub fn log_error(&self, m: &str) {
         self.log.error(m);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_str;
+    use crate::daemon::cache::merge_pvmeta;
+
+    /// vg_lookup as lvmetad does it: copy the metadata, change the copy
+    /// (`update_pv_status()`, `chain_outdated_pvs()`), write it.
+    fn vg_lookup_by_copy(cache: &Cache, uuid: &[u8], name: &[u8]) -> Vec<u8> {
+        let mut md = cache.vgid_to_metadata.get(uuid).unwrap().tree().clone();
+        if let Some(pvs) = md
+            .children
+            .iter_mut()
+            .find(|c| c.key == b"physical_volumes")
+        {
+            for pv in pvs.children.iter_mut() {
+                let id = match find_str(&pv.children, "id") {
+                    Some(id) => id.to_vec(),
+                    None => continue,
+                };
+                let pvmeta = cache.pvid_to_pvmeta.get(&id);
+                set_flag(pv, "status", b"MISSING", pvmeta.is_none());
+                if let Some(pm) = pvmeta {
+                    merge_pvmeta(pv, &pm.children);
+                }
+            }
+        }
+        if let Some(out) = cache.vgid_to_outdated_pvs.get(uuid) {
+            if let Some(vs) = find(std::slice::from_ref(out), "outdated_pvs/pv_list")
+                .and_then(|n| n.values.as_ref())
+            {
+                let mut sec = Node::section("outdated_pvs", vec![]);
+                for v in vs.iter() {
+                    let pvid = match v {
+                        crate::config::Value::Str(s) => s,
+                        crate::config::Value::EmptyArray => break,
+                        _ => continue,
+                    };
+                    if let Some(pm) = cache.pvid_to_pvmeta.get(pvid) {
+                        let mut c = pm.tree().clone();
+                        c.key = find_str(std::slice::from_ref(pm.tree()), "pvmeta/id")
+                            .unwrap_or(b"unknown")
+                            .into();
+                        sec.children.insert(0, c);
+                    }
+                }
+                md.children.insert(0, sec);
+            }
+        }
+        let mut b = b"response=\"OK\"\n".to_vec();
+        write_node(&mut b, &Node::string("name", name), 0);
+        write_node(&mut b, &md, 0);
+        b.extend_from_slice(b"\n\n");
+        b
+    }
+
+    #[test]
+    fn vg_lookup_writes_what_changing_a_copy_would() {
+        let pvmeta = |id: &str| {
+            Stored::new(
+                parse_str(&format!(
+                    "pvmeta {{ device=1 dev_size=2 format=\"lvm2\" id=\"{}\" mda0 {{ ignore=0 }} }}",
+                    id
+                ))
+                .unwrap()
+                .remove(0),
+            )
+        };
+        let metadata = [
+            // present and missing PVs with all kinds of status lists
+            "metadata { id=\"V\" seqno=1 physical_volumes {
+                pv0 { id=\"A\" status=\"ALLOCATABLE\" pe_start=2048 }
+                pv1 { id=\"B\" status=\"ALLOCATABLE\" }
+                pv2 { id=\"A\" status=[\"ALLOCATABLE\",\"MISSING\"] }
+                pv3 { id=\"B\" status=[\"MISSING\",\"ALLOCATABLE\"] }
+                pv4 { id=\"A\" status=\"MISSING\" }
+                pv5 { id=\"A\" status=[] }
+                pv6 { id=\"B\" status=[] }
+                pv7 { id=\"A\" }
+                pv8 { id=\"B\" }
+                pv9 { id=\"B\" status { } }
+                pv10 { status=\"x\" }
+                pv11 = 1
+                pv12 { id=\"A\" status=\"ALLOCATABLE\" status=\"MISSING\" }
+                pv13 { id=\"B\" status=1 }
+                pv14 { id=\"\" }
+            } logical_volumes { lv0 { id=\"L\" } } }",
+            // the first physical_volumes is a value: nothing changes
+            "metadata { id=\"V\" physical_volumes=1 physical_volumes { pv0 { id=\"B\" } } }",
+            "metadata { id=\"V\" seqno=1 }",
+            "metadata=5",
+        ];
+        let outdated = [
+            None,
+            Some("outdated_pvs { pv_list=[\"A\",\"B\",\"C\"] vgid=\"V\" }"),
+            Some("outdated_pvs { pv_list=[] vgid=\"V\" }"),
+            Some("outdated_pvs { pv_list { } vgid=\"V\" }"),
+        ];
+        let d = Daemon::new(super::super::log::Logger::quiet());
+        for md in metadata {
+            for out in outdated {
+                let mut cache = Cache::default();
+                cache.pvid_to_pvmeta.insert(b"A", pvmeta("A"));
+                cache.pvid_to_pvmeta.insert(b"C", pvmeta("C"));
+                let tree = parse_str(md).unwrap().remove(0);
+                cache.vgid_to_metadata.insert(b"V", Stored::new(tree));
+                cache.vgid_to_vgname.insert(b"V", b"vg".to_vec());
+                if let Some(o) = out {
+                    let tree = parse_str(o).unwrap().remove(0);
+                    cache.vgid_to_outdated_pvs.insert(b"V", tree);
+                }
+                let req = parse_str("uuid=\"V\"").unwrap();
+                let mut ours = Vec::new();
+                d.vg_lookup(&cache, &req, &mut ours);
+                let want = vg_lookup_by_copy(&cache, b"V", b"vg");
+                assert_eq!(
+                    String::from_utf8_lossy(&ours),
+                    String::from_utf8_lossy(&want),
+                    "{} / {:?}",
+                    md,
+                    out
+                );
+            }
+        }
+        // the lists and lookups write what writing the trees would
+        let mut cache = Cache::default();
+        let tree = parse_str("pvmeta { device=1 id=\"A\" s=\"two\nlines\" }").unwrap();
+        cache
+            .pvid_to_pvmeta
+            .insert(b"A", Stored::new(tree[0].clone()));
+        cache.pvid_to_vgid.insert(b"A", b"V".to_vec());
+        cache.vgid_to_vgname.insert(b"V", b"vg".to_vec());
+        let mut ours = Vec::new();
+        d.pv_list(&cache, &mut ours);
+        let mut want = b"response=\"OK\"\nphysical_volumes {\n".to_vec();
+        let mut entry = tree[0].clone();
+        entry.key = "A".into();
+        entry.children.push(Node::string("vgid", "V"));
+        entry.children.push(Node::string("vgname", "vg"));
+        write_node(&mut want, &entry, 1);
+        want.extend_from_slice(b"}\n\n\n");
+        assert_eq!(ours, want);
     }
 }

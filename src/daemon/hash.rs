@@ -46,11 +46,47 @@ pub fn dm_hash(key: &[u8], nul: bool) -> u32 {
 
 /// Ordered hash table. Keys are stored without the NUL; `nul` says whether the
 /// hashed key includes one (string tables) or not (binary keys).
+///
+/// Each slot keeps the full 32-bit hash of every entry beside it, in a vector of its
+/// own: with 32 slots an 11,000-entry table has chains of ~340, and a lookup compares
+/// the hashes (cheap and contiguous) and the key bytes only where the hash matches.
 #[derive(Clone, Debug)]
 pub struct DmHash<V> {
-    slots: Vec<Vec<(Box<[u8]>, V)>>,
+    slots: Vec<Slot<V>>,
     nul: bool,
     len: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Slot<V> {
+    /// `hashes[i]` is the hash of `entries[i].0`.
+    hashes: Vec<u32>,
+    entries: Vec<(Box<[u8]>, V)>,
+}
+
+impl<V> Slot<V> {
+    /// Index of the first entry for `key` at or after `from`.
+    fn find(&self, h: u32, key: &[u8], from: usize) -> Option<usize> {
+        let mut i = from;
+        while let Some(k) = self.hashes[i..].iter().position(|&x| x == h) {
+            i += k;
+            if &*self.entries[i].0 == key {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    fn insert(&mut self, at: usize, h: u32, key: &[u8], val: V) {
+        self.hashes.insert(at, h);
+        self.entries.insert(at, (key.into(), val));
+    }
+
+    fn remove(&mut self, at: usize) -> V {
+        self.hashes.remove(at);
+        self.entries.remove(at).1
+    }
 }
 
 impl<V> DmHash<V> {
@@ -64,13 +100,25 @@ impl<V> DmHash<V> {
     }
     fn with_nul(nul: bool) -> Self {
         DmHash {
-            slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+            slots: (0..SLOTS)
+                .map(|_| Slot {
+                    hashes: Vec::new(),
+                    entries: Vec::new(),
+                })
+                .collect(),
             nul,
             len: 0,
         }
     }
-    fn slot(&self, key: &[u8]) -> usize {
-        (dm_hash(key, self.nul) as usize) & (SLOTS - 1)
+    /// The hash of `key` in this table (string tables hash the terminating NUL too).
+    pub fn hash(&self, key: &[u8]) -> u32 {
+        dm_hash(key, self.nul)
+    }
+    fn slot(&self, h: u32) -> &Slot<V> {
+        &self.slots[h as usize & (SLOTS - 1)]
+    }
+    fn slot_mut(&mut self, h: u32) -> &mut Slot<V> {
+        &mut self.slots[h as usize & (SLOTS - 1)]
     }
     pub fn len(&self) -> usize {
         self.len
@@ -79,82 +127,115 @@ impl<V> DmHash<V> {
         self.len == 0
     }
     pub fn get(&self, key: &[u8]) -> Option<&V> {
-        self.slots[self.slot(key)]
-            .iter()
-            .find(|(k, _)| &**k == key)
-            .map(|(_, v)| v)
+        self.get_hashed(self.hash(key), key)
+    }
+    /// `get` with the key's hash already known (from [`DmHash::hash`] or
+    /// [`DmHash::iter_hashed`] of a table of the same kind).
+    pub fn get_hashed(&self, h: u32, key: &[u8]) -> Option<&V> {
+        debug_assert_eq!(h, self.hash(key));
+        let slot = self.slot(h);
+        slot.find(h, key, 0).map(|i| &slot.entries[i].1)
     }
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        let s = self.slot(key);
-        self.slots[s]
-            .iter_mut()
-            .find(|(k, _)| &**k == key)
-            .map(|(_, v)| v)
+        let h = self.hash(key);
+        let slot = self.slot_mut(h);
+        let i = slot.find(h, key, 0)?;
+        Some(&mut slot.entries[i].1)
     }
     pub fn contains(&self, key: &[u8]) -> bool {
         self.get(key).is_some()
     }
     /// Insert or replace in place.
     pub fn insert(&mut self, key: &[u8], val: V) {
-        let s = self.slot(key);
-        if let Some(e) = self.slots[s].iter_mut().find(|(k, _)| &**k == key) {
-            e.1 = val;
-        } else {
-            self.slots[s].push((key.into(), val));
-            self.len += 1;
+        let h = self.hash(key);
+        let slot = self.slot_mut(h);
+        match slot.find(h, key, 0) {
+            Some(i) => slot.entries[i].1 = val,
+            None => {
+                let end = slot.entries.len();
+                slot.insert(end, h, key, val);
+                self.len += 1;
+            }
         }
     }
     /// Insert a further entry for `key`, at the head of its slot's chain.
     pub fn insert_allow_multiple(&mut self, key: &[u8], val: V) {
-        let s = self.slot(key);
-        self.slots[s].insert(0, (key.into(), val));
+        let h = self.hash(key);
+        self.slot_mut(h).insert(0, h, key, val);
         self.len += 1;
     }
     /// Remove the first entry for `key`; returns its value.
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
-        let s = self.slot(key);
-        let pos = self.slots[s].iter().position(|(k, _)| &**k == key)?;
+        let h = self.hash(key);
+        let slot = self.slot_mut(h);
+        let i = slot.find(h, key, 0)?;
+        let v = slot.remove(i);
         self.len -= 1;
-        Some(self.slots[s].remove(pos).1)
+        Some(v)
     }
     /// Entries in libdm's iteration order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
         self.slots
             .iter()
-            .flat_map(|c| c.iter().map(|(k, v)| (&**k, v)))
+            .flat_map(|s| s.entries.iter().map(|(k, v)| (&**k, v)))
+    }
+    /// Entries in libdm's iteration order, with their hashes.
+    pub fn iter_hashed(&self) -> impl Iterator<Item = (u32, &[u8], &V)> {
+        self.slots.iter().flat_map(|s| {
+            s.hashes
+                .iter()
+                .zip(s.entries.iter())
+                .map(|(&h, (k, v))| (h, &**k, v))
+        })
     }
     /// First value for `key` and how many entries have that key.
     pub fn get_with_count(&self, key: &[u8]) -> (Option<&V>, usize) {
+        let h = self.hash(key);
+        let slot = self.slot(h);
         let mut first = None;
         let mut n = 0;
-        for (k, v) in &self.slots[self.slot(key)] {
-            if &**k == key {
-                n += 1;
-                if first.is_none() {
-                    first = Some(v);
-                }
-            }
+        let mut from = 0;
+        while let Some(i) = slot.find(h, key, from) {
+            n += 1;
+            first = first.or(Some(&slot.entries[i].1));
+            from = i + 1;
         }
         (first, n)
     }
 }
 
-impl<V: PartialEq> DmHash<V> {
+impl<V> DmHash<V> {
+    /// Index of the first (key, val) pair in the slot of hash `h`.
+    fn find_pair<Q: ?Sized>(&self, h: u32, key: &[u8], val: &Q) -> Option<usize>
+    where
+        V: PartialEq<Q>,
+    {
+        let slot = self.slot(h);
+        let mut from = 0;
+        while let Some(i) = slot.find(h, key, from) {
+            if slot.entries[i].1 == *val {
+                return Some(i);
+            }
+            from = i + 1;
+        }
+        None
+    }
     /// Whether the pair (key, val) is present.
-    pub fn contains_with_val(&self, key: &[u8], val: &V) -> bool {
-        self.slots[self.slot(key)]
-            .iter()
-            .any(|(k, v)| &**k == key && v == val)
+    pub fn contains_with_val<Q: ?Sized>(&self, key: &[u8], val: &Q) -> bool
+    where
+        V: PartialEq<Q>,
+    {
+        self.find_pair(self.hash(key), key, val).is_some()
     }
     /// Remove the first (key, val) pair.
-    pub fn remove_with_val(&mut self, key: &[u8], val: &V) -> bool {
-        let s = self.slot(key);
-        match self.slots[s]
-            .iter()
-            .position(|(k, v)| &**k == key && v == val)
-        {
-            Some(p) => {
-                self.slots[s].remove(p);
+    pub fn remove_with_val<Q: ?Sized>(&mut self, key: &[u8], val: &Q) -> bool
+    where
+        V: PartialEq<Q>,
+    {
+        let h = self.hash(key);
+        match self.find_pair(h, key, val) {
+            Some(i) => {
+                self.slot_mut(h).remove(i);
                 self.len -= 1;
                 true
             }
@@ -190,5 +271,38 @@ mod tests {
         assert_eq!(h.get(b"a"), Some(&9));
         assert_eq!(h.remove(b"a"), Some(9));
         assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn many_entries_and_collisions() {
+        // 11,000 keys in 32 slots: chains of hundreds, with equal hashes now and then
+        let mut h: DmHash<usize> = DmHash::new_str();
+        let keys: Vec<Vec<u8>> = (0..11000).map(|i| format!("k{}", i).into_bytes()).collect();
+        for (i, k) in keys.iter().enumerate() {
+            h.insert(k, i);
+        }
+        assert_eq!(h.len(), 11000);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(h.get(k), Some(&i));
+            assert_eq!(h.get_hashed(h.hash(k), k), Some(&i));
+        }
+        let order: Vec<usize> = h.iter().map(|(_, v)| *v).collect();
+        let hashed: Vec<(u32, usize)> = h
+            .iter_hashed()
+            .map(|(x, k, v)| {
+                assert_eq!(x, h.hash(k));
+                (x, *v)
+            })
+            .collect();
+        assert_eq!(order, hashed.iter().map(|p| p.1).collect::<Vec<_>>());
+        // iteration is slot by slot, in insertion order within a slot
+        let slots: Vec<u32> = hashed.iter().map(|p| p.0 & 31).collect();
+        assert!(slots.windows(2).all(|w| w[0] <= w[1]));
+        for k in keys.iter().step_by(3) {
+            assert!(h.remove(k).is_some());
+        }
+        assert_eq!(h.len(), 11000 - 3667);
+        assert!(h.get(b"k0").is_none());
+        assert_eq!(h.get(b"k1"), Some(&1));
     }
 }

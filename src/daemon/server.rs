@@ -3,7 +3,7 @@
 
 use super::handler::Daemon;
 use super::log::Logger;
-use crate::wire::{read_message_libdaemon, write_all, WireError, DEFAULT_MAX_MESSAGE, TERMINATOR};
+use crate::wire::{write_all, LibdaemonReader, WireError, DEFAULT_MAX_MESSAGE, TERMINATOR};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::AsRawFd;
@@ -251,12 +251,14 @@ fn daemonise() -> Result<(), i32> {
     }
 }
 
-/// Serve one connection until the peer goes away.
+/// Serve one connection until the peer goes away. The request and reply buffers are
+/// kept for the whole connection (a reply buffer as large as the largest reply).
 fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
-    let mut buf = Vec::with_capacity(1024);
+    let mut reader = LibdaemonReader::new();
+    let mut reply = Vec::with_capacity(1024);
     loop {
-        match read_message_libdaemon(&mut stream, &mut buf, max) {
-            Ok(()) => {}
+        let body = match reader.read(&mut stream, max) {
+            Ok(body) => body,
             Err(WireError::TooLarge(n)) => {
                 daemon.log_error(&format!(
                     "request exceeds {} bytes without a terminator; closing the connection",
@@ -265,17 +267,17 @@ fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
                 break;
             }
             Err(_) => break,
-        }
-        // A bug must not take the daemon down: answer this request as failed.
-        let mut reply = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            daemon.handle(&buf).body
-        })) {
-            Ok(b) => b,
-            Err(_) => {
-                daemon.log_error("internal error while handling a request");
-                b"response = \"failed\"\nreason = \"internal error\"\n".to_vec()
-            }
         };
+        // A bug must not take the daemon down: answer this request as failed.
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            daemon.handle_into(body, &mut reply)
+        }))
+        .is_err()
+        {
+            daemon.log_error("internal error while handling a request");
+            reply.clear();
+            reply.extend_from_slice(b"response = \"failed\"\nreason = \"internal error\"\n");
+        }
         reply.extend_from_slice(TERMINATOR);
         // Like libdaemon, a failed reply write is ignored; the next read ends the thread.
         let _ = write_all(&mut stream, &reply);

@@ -218,7 +218,7 @@ pub unsafe extern "C" fn lvmetad_set_token(filter: *const dm_config_value) {
             }
             // SAFETY: a STRING value holds a NUL-terminated string (or NULL).
             match unsafe { cstr(e.v.str_) } {
-                Some(s) => vals.push(crate::config::Value::Str(s.to_vec())),
+                Some(s) => vals.push(crate::config::Value::str(s)),
                 None => break,
             }
             v = e.next;

@@ -58,7 +58,7 @@ pub fn merge_duplicates(nodes: Vec<Node>) -> Vec<Node> {
     }
     for n in out.iter_mut() {
         if !n.children.is_empty() {
-            n.children = merge_duplicates(std::mem::take(&mut n.children));
+            n.children = merge_duplicates(n.children.take()).into();
         }
     }
     out
@@ -158,7 +158,7 @@ impl LvmConfig {
     /// The value list of an array setting, or its built-in default.
     pub fn array(&self, path: &str) -> Option<Vec<Value>> {
         if let Some(n) = self.find(path) {
-            return n.values.clone();
+            return n.values.clone().map(Vec::from);
         }
         default_array(path)
     }

@@ -244,7 +244,7 @@ pub fn parse_vg_summary(doc: &[Node], log: &mut Log) -> Result<VgSummary, Summar
         push(log, Level::Error, "Couldn't find volume group in file.");
         return Err(SummaryError::NoVg);
     };
-    let vgname = vgn.key.clone();
+    let vgname = vgn.key.to_vec();
     let name = String::from_utf8_lossy(&vgname).into_owned();
     let vg = &vgn.children[..];
 

@@ -254,7 +254,7 @@ pub fn pvmeta_node(devno: u64, pv: &ScannedPv) -> Node {
 /// "[unknown]").
 pub fn vg_export(vg_section: &Node, names: &HashMap<String, String>) -> Node {
     let mut meta = vg_section.clone();
-    meta.key = b"metadata".to_vec();
+    meta.key = "metadata".into();
     if let Some(pvs) = meta
         .children
         .iter_mut()
@@ -269,7 +269,7 @@ pub fn vg_export(vg_section: &Node, names: &HashMap<String, String>) -> Node {
                 .cloned()
                 .unwrap_or_else(|| "[unknown]".to_string());
             if let Some(d) = pv.children.iter_mut().find(|c| c.key == b"device") {
-                d.values = Some(vec![Value::str(&dev)]);
+                d.values = Some(Value::str(&dev).into());
             } else {
                 let at = pv
                     .children

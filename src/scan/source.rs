@@ -34,9 +34,9 @@ impl SystemDevices {
     pub fn new(cfg: &LvmConfig) -> Result<SystemDevices, Vec<String>> {
         let filter = match cfg
             .find("devices/global_filter")
-            .and_then(|n| n.values.clone())
+            .and_then(|n| n.values.as_deref())
         {
-            Some(v) => Some(RegexFilter::new(&v).map_err(|e| {
+            Some(v) => Some(RegexFilter::new(v).map_err(|e| {
                 let mut m = e.messages;
                 m.push("Failed to create global regex device filter".into());
                 m

@@ -70,6 +70,16 @@ fn wait_fd<F: AsFd>(fd: &F, write: bool) {
     let _ = poll(&mut fds, PollTimeout::NONE);
 }
 
+/// Size of the reads of [`read_message`].
+const CHUNK: usize = 16384;
+
+thread_local! {
+    /// The read buffer of [`read_message`], zeroed once per thread rather than for
+    /// every message.
+    static READ_CHUNK: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0; CHUNK].into_boxed_slice());
+}
+
 /// Read one message into `buf` (cleared first); the terminator is removed.
 ///
 /// As in libdaemon, the terminator is only recognised at the end of the data read so
@@ -80,9 +90,8 @@ pub fn read_message<R: Read + AsFd>(
     max: usize,
 ) -> Result<(), WireError> {
     buf.clear();
-    let mut chunk = [0u8; 16384];
-    loop {
-        match r.read(&mut chunk) {
+    READ_CHUNK.with_borrow_mut(|chunk| loop {
+        match r.read(chunk) {
             Ok(0) => return Err(WireError::Eof),
             Ok(n) => {
                 buf.extend_from_slice(&chunk[..n]);
@@ -105,42 +114,70 @@ pub fn read_message<R: Read + AsFd>(
             }
             Err(e) => return Err(WireError::Io(e)),
         }
+    })
+}
+
+/// Reads messages from one peer with libdaemon's exact read sizes (`buffer_read()`):
+/// a first read of at most 32 bytes, then reads filling a buffer that grows by
+/// max(capacity, 1024) whenever fewer than 32 bytes are free. The terminator is only
+/// recognised at the end of the data read so far, so when a peer pipelines two messages
+/// the split (or merge) falls where the C daemon's does. Used by the daemon, one per
+/// connection: its buffer is kept (and so zeroed only when it grows) between messages.
+#[derive(Debug, Default)]
+pub struct LibdaemonReader {
+    buf: Vec<u8>,
+}
+
+impl LibdaemonReader {
+    pub fn new() -> LibdaemonReader {
+        LibdaemonReader::default()
+    }
+
+    /// Read one message; returns its body (terminator removed).
+    pub fn read<R: Read + AsFd>(&mut self, r: &mut R, max: usize) -> Result<&[u8], WireError> {
+        let n = read_libdaemon(r, &mut self.buf, max)?;
+        Ok(&self.buf[..n])
     }
 }
 
-/// Read one message with libdaemon's exact read sizes (`buffer_read()`): a first read of
-/// at most 32 bytes, then reads filling a buffer that grows by max(capacity, 1024)
-/// whenever fewer than 32 bytes are free. The terminator is only recognised at the end of
-/// the data read so far, so when a peer pipelines two messages the split (or merge) falls
-/// where the C daemon's does. Used by the daemon; `buf` is cleared first.
+/// Read one message with libdaemon's read sizes (see [`LibdaemonReader`]) into `buf`
+/// (cleared first); the terminator is removed.
 pub fn read_message_libdaemon<R: Read + AsFd>(
     r: &mut R,
     buf: &mut Vec<u8>,
     max: usize,
 ) -> Result<(), WireError> {
     buf.clear();
+    let n = read_libdaemon(r, buf, max);
+    buf.truncate(*n.as_ref().unwrap_or(&0));
+    n.map(|_| ())
+}
+
+/// The message goes to `buf[..n]`, `n` returned. `buf.len()` is how much of it is
+/// initialized: it only ever grows, so reading a message zeroes nothing already zeroed.
+fn read_libdaemon<R: Read + AsFd>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<usize, WireError> {
     let mut allocated: usize = 32;
-    buf.resize(allocated, 0);
     let mut used = 0usize;
     loop {
+        if buf.len() < allocated {
+            buf.resize(allocated, 0);
+        }
         match r.read(&mut buf[used..allocated]) {
-            Ok(0) => {
-                buf.truncate(0);
-                return Err(WireError::Eof);
-            }
+            Ok(0) => return Err(WireError::Eof),
             Ok(n) => {
                 used += n;
                 if used >= 4 && &buf[used - 4..used] == TERMINATOR {
-                    buf.truncate(used - 4);
-                    return Ok(());
+                    return Ok(used - 4);
                 }
                 if used > max {
-                    buf.truncate(0);
                     return Err(WireError::TooLarge(max));
                 }
                 if allocated - used < 32 {
                     allocated += allocated.max(1024);
-                    buf.resize(allocated, 0);
                 }
             }
             Err(e)
@@ -330,6 +367,29 @@ mod tests {
         a.write_all(b"x=1\n##\ny=2\n\n##\n").unwrap();
         read_message_libdaemon(&mut b, &mut buf, 1 << 20).unwrap();
         assert_eq!(buf, b"x=1\n##\ny=2\n");
+        // the same with a reader kept between messages (its buffer is reused)
+        let mut reader = LibdaemonReader::new();
+        a.write_all(b"request= \"vg_list\"\ntoken=\"sk\n##\nrequest = \"pv_list\"\n\n##\n")
+            .unwrap();
+        assert_eq!(
+            reader.read(&mut b, 1 << 20).unwrap(),
+            b"request= \"vg_list\"\ntoken=\"sk"
+        );
+        assert_eq!(
+            reader.read(&mut b, 1 << 20).unwrap(),
+            b"request = \"pv_list\"\n"
+        );
+        let big = vec![b'x'; 5000];
+        a.write_all(&big).unwrap();
+        a.write_all(TERMINATOR).unwrap();
+        assert_eq!(reader.read(&mut b, 1 << 20).unwrap(), &big[..]);
+        a.write_all(b"y=1\n##\n").unwrap();
+        assert_eq!(reader.read(&mut b, 1 << 20).unwrap(), b"y=1");
+        drop(a);
+        assert_eq!(
+            reader.read(&mut b, 1 << 20).unwrap_err().errno(),
+            libc::ECONNRESET
+        );
     }
 
     #[test]
