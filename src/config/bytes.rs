@@ -46,7 +46,6 @@ enum Repr {
         data: Box<[u8; MID]>,
     },
     /// ...or, for longer strings, a box holding the boxed slice.
-    #[allow(clippy::box_collection)]
     Heap(Box<Box<[u8]>>),
 }
 
@@ -97,7 +96,8 @@ impl Bytes {
         Bytes::from_slice(&buf[start..end])
     }
 
-    /// Make this (empty, inline) string a copy of `buf[start..end]`, in place.
+    /// Make this string a copy of `buf[start..end]`; in place when both are short
+    /// (cheaper than making a new `Bytes` and moving it here).
     #[inline(always)]
     pub fn set_range(&mut self, buf: &[u8], start: usize, end: usize) {
         let n = end - start;
