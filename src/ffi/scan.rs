@@ -11,7 +11,7 @@
 use super::types::{cmd_context, dm_list, id};
 use super::{client, cstr, log, precondition_failed, report_panic, GLOBALS};
 use crate::host::Level;
-use crate::scan::pvscan::{scan_device, DeviceSource, Entry, Lookup, Pvscan, ScanDevice, Scanned};
+use crate::scan::pvscan::{scan_device, DeviceSource, Entry, Lookup, Pvscan, ScanDevice};
 use crate::scan::source::SystemDevices;
 use std::collections::HashMap;
 use std::os::raw::{c_char, c_int};
@@ -140,6 +140,24 @@ pub unsafe extern "C" fn lvmetad_dev_get(
     })
 }
 
+/// Open a native device handle for reading; logs the failed precondition for a handle
+/// the library did not make.
+fn open_native(dev: *mut device, func: &str) -> Option<ScanDevice> {
+    let Some((_, devno, path)) = dev_info(dev) else {
+        precondition_failed(func, "dev is a device from lvmetad_dev_get");
+        return None;
+    };
+    let Ok(f) = std::fs::File::open(&path) else {
+        log(Level::Error, &format!("{}: open failed", path));
+        return None;
+    };
+    Some(ScanDevice {
+        devno,
+        name: path,
+        io: Box::new(f),
+    })
+}
+
 fn dev_info(dev: *mut device) -> Option<(usize, u64, String)> {
     devices()
         .get(&(dev as usize))
@@ -192,45 +210,19 @@ pub extern "C" fn lvmetad_pvscan_single(
             GLOBALS.dispatch.native.is_registered(cmd as usize),
             0
         );
-        let Some((_, devno, path)) = dev_info(dev) else {
-            precondition_failed(
-                "lvmetad_pvscan_single",
-                "dev is a device from lvmetad_dev_get",
-            );
-            return 0;
-        };
         if !found_vgnames.is_null() || !changed_vgnames.is_null() {
             precondition_failed("lvmetad_pvscan_single", "vgname lists are NULL");
         }
-        let Ok(f) = std::fs::File::open(&path) else {
-            log(Level::Error, &format!("{}: open failed", path));
+        let Some(sd) = open_native(dev, "lvmetad_pvscan_single") else {
             return 0;
         };
-        let sd = ScanDevice {
-            devno,
-            name: path.clone(),
-            io: Box::new(f),
-        };
         let mut c = client();
-        let entry = scan_device(&c, &sd).unwrap_or(Entry::NoInfo {
-            pvid: String::new(),
-            duplicate: false,
-        });
-        let names: HashMap<String, String> = match &entry {
-            Entry::Pv(pv) => [(pv.label.pv_uuid(), path.clone())].into_iter().collect(),
-            _ => HashMap::new(),
-        };
-        let s = Scanned {
-            devno,
-            name: path,
-            entry,
-        };
         let mut p = Pvscan {
             client: &mut c,
             cmd: cmd as usize,
             silent: false,
         };
-        p.pvscan_single(&s, &names) as c_int
+        p.scan_single(&sd) as c_int
     })
 }
 
@@ -255,18 +247,10 @@ pub unsafe extern "C" fn lvmetad_pv_found(
         need!("lvmetad_pv_found", vg.is_null(), 0);
         // SAFETY: checked non-NULL; a 32-byte struct id.
         let want: Vec<u8> = unsafe { (*pvid).uuid }.iter().map(|&b| b as u8).collect();
-        let Some((_, devno, path)) = dev_info(dev) else {
-            precondition_failed("lvmetad_pv_found", "dev is a device from lvmetad_dev_get");
+        let Some(sd) = open_native(dev, "lvmetad_pv_found") else {
             return 0;
         };
-        let Ok(f) = std::fs::File::open(&path) else {
-            return 0;
-        };
-        let sd = ScanDevice {
-            devno,
-            name: path.clone(),
-            io: Box::new(f),
-        };
+        let (devno, path) = (sd.devno, sd.name.clone());
         let mut c = client();
         let Some(Entry::Pv(pv)) = scan_device(&c, &sd) else {
             log(Level::Error, &format!("No PV label found for {}.", path));

@@ -383,6 +383,30 @@ impl Pvscan<'_> {
         }
     }
 
+    /// Read one device and send it (`label_scan_devs` of one device, then
+    /// `lvmetad_pvscan_single`).
+    pub fn scan_single(&mut self, d: &ScanDevice) -> bool {
+        let entry = scan_device(self.client, d).unwrap_or(Entry::NoInfo {
+            pvid: String::new(),
+            duplicate: false,
+        });
+        self.send_scanned(d, entry)
+    }
+
+    /// `lvmetad_pvscan_single` for a device already read, naming only that device's PV.
+    fn send_scanned(&mut self, d: &ScanDevice, entry: Entry) -> bool {
+        let names: HashMap<String, String> = match &entry {
+            Entry::Pv(pv) => [(pv.label.pv_uuid(), d.name.clone())].into_iter().collect(),
+            _ => HashMap::new(),
+        };
+        let s = Scanned {
+            devno: d.devno,
+            name: d.name.clone(),
+            entry,
+        };
+        self.pvscan_single(&s, &names)
+    }
+
     /// `lvmetad_pvscan_all_devs()`: repopulate lvmetad from every device.
     pub fn pvscan_all_devs(&mut self, devices: &mut dyn DeviceSource, do_wait: bool) -> bool {
         if !self.client.used() {
@@ -690,16 +714,7 @@ fn process_batch(p: &mut Pvscan<'_>, lookups: Vec<Lookup>, ret: &mut i32) {
         })
         .collect();
     for (d, entry) in queue.iter().zip(entries) {
-        let names: HashMap<String, String> = match &entry {
-            Entry::Pv(pv) => [(pv.label.pv_uuid(), d.name.clone())].into_iter().collect(),
-            _ => HashMap::new(),
-        };
-        let s = Scanned {
-            devno: d.devno,
-            name: d.name.clone(),
-            entry,
-        };
-        if !p.pvscan_single(&s, &names) {
+        if !p.send_scanned(d, entry) {
             *ret = ECMD_FAILED;
         }
     }
