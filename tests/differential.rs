@@ -27,24 +27,7 @@ fn dir() -> PathBuf {
 }
 
 fn normalise(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(b.len());
-    for line in b.split_inclusive(|&c| c == b'\n') {
-        let digits_after = |p: &[u8]| -> bool {
-            line.starts_with(p) && {
-                let rest = &line[p.len()..];
-                let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
-                !rest.is_empty() && rest.iter().all(|c| c.is_ascii_digit())
-            }
-        };
-        if digits_after(b"daemon_pid = ") {
-            out.extend_from_slice(b"daemon_pid = <PID>\n");
-        } else if digits_after(b"update_begin = ") && line != b"update_begin = 0\n" {
-            out.extend_from_slice(b"update_begin = <T>\n");
-        } else {
-            out.extend_from_slice(line);
-        }
-    }
-    out
+    lvmetad::protocol::capture::normalise_volatile(b)
 }
 
 /// Header information: step descriptions and pauses.

@@ -27,18 +27,7 @@ const TOKEN1: &str = "filter:3108758531";
 const TOKEN2: &str = "filter:3836196111";
 
 fn normalise(b: &[u8]) -> String {
-    let s = String::from_utf8_lossy(b);
-    let mut out = String::new();
-    for line in s.split_inclusive('\n') {
-        if line.starts_with("daemon_pid = ") {
-            out.push_str("daemon_pid = <PID>\n");
-        } else if line.starts_with("update_begin = ") && line != "update_begin = 0\n" {
-            out.push_str("update_begin = <T>\n");
-        } else {
-            out.push_str(line);
-        }
-    }
-    out
+    String::from_utf8_lossy(&lvmetad::protocol::capture::normalise_volatile(b)).into_owned()
 }
 
 /// Replay one capture; returns the mismatches found (empty = all replies identical).

@@ -15,22 +15,6 @@ use std::collections::HashMap;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
-/// Values that depend on the process or the clock.
-fn normalise(b: &[u8]) -> Vec<u8> {
-    let s = String::from_utf8_lossy(b);
-    let mut out = String::new();
-    for line in s.split_inclusive('\n') {
-        if line.starts_with("daemon_pid = ") {
-            out.push_str("daemon_pid = <PID>\n");
-        } else if line.starts_with("update_begin = ") && line != "update_begin = 0\n" {
-            out.push_str("update_begin = <T>\n");
-        } else {
-            out.push_str(line);
-        }
-    }
-    out.into_bytes()
-}
-
 fn summary(body: &[u8]) -> String {
     let t = match parse(body) {
         Ok(t) => t,
@@ -153,7 +137,8 @@ fn main() {
                     }
                     got.extend_from_slice(b"\n##\n");
                     total += 1;
-                    let ident = normalise(&got) == normalise(&bytes);
+                    let ident =
+                        capture::normalise_volatile(&got) == capture::normalise_volatile(&bytes);
                     if ident {
                         same += 1;
                     }

@@ -96,6 +96,30 @@ pub fn parse(data: &[u8]) -> Result<Vec<Event>, CaptureError> {
     Ok(out)
 }
 
+/// A message with the values that depend on the process or the clock replaced: the
+/// digits of `daemon_pid = N` and of a non-zero `update_begin = N` (CLOCK_MONOTONIC
+/// seconds). Nothing else is touched. Used to compare replies with recordings.
+pub fn normalise_volatile(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    for line in b.split_inclusive(|&c| c == b'\n') {
+        let digits_after = |p: &[u8]| -> bool {
+            line.starts_with(p) && {
+                let rest = &line[p.len()..];
+                let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
+                !rest.is_empty() && rest.iter().all(|c| c.is_ascii_digit())
+            }
+        };
+        if digits_after(b"daemon_pid = ") {
+            out.extend_from_slice(b"daemon_pid = <PID>\n");
+        } else if digits_after(b"update_begin = ") && line != b"update_begin = 0\n" {
+            out.extend_from_slice(b"update_begin = <T>\n");
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
 /// Requests that install a cache state seen in recorded replies: every PV of a `pv_list`
 /// reply (its stored pvmeta, in the reply's order, so hash chains come out in the same
 /// order) and each given VG `(name, metadata)`, inside a token update that ends with
