@@ -36,7 +36,6 @@
 #![allow(clippy::missing_safety_doc)]
 
 pub mod host;
-pub mod scan;
 pub mod types;
 
 use crate::client::Client;
@@ -116,6 +115,9 @@ macro_rules! check {
         }
     };
 }
+
+// after the macros above, which it uses
+pub mod scan;
 
 fn cmd_id(cmd: *mut cmd_context) -> usize {
     cmd as usize

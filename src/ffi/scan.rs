@@ -81,27 +81,6 @@ fn native_devices(cmd: usize) -> Option<SystemDevices> {
     }
 }
 
-macro_rules! guard {
-    ($name:literal, $err:expr, $body:expr) => {{
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body)) {
-            Ok(v) => v,
-            Err(_) => {
-                report_panic($name);
-                $err
-            }
-        }
-    }};
-}
-
-macro_rules! need {
-    ($name:literal, $cond:expr, $ret:expr) => {
-        if !($cond) {
-            precondition_failed($name, stringify!($cond));
-            return $ret;
-        }
-    };
-}
-
 /// The device at `path` (a device node, one of its aliases, or an image file named in
 /// `devices/scan`) as the native context `cmd` sees it. Returns NULL when there is no
 /// such device. The handle is owned by `cmd` and freed by `lvmetad_cmd_destroy`.
@@ -110,13 +89,13 @@ pub unsafe extern "C" fn lvmetad_dev_get(
     cmd: *mut cmd_context,
     path: *const c_char,
 ) -> *mut device {
-    guard!("lvmetad_dev_get", std::ptr::null_mut(), {
-        need!(
+    ffi_fn!("lvmetad_dev_get", std::ptr::null_mut(), {
+        check!(
             "lvmetad_dev_get",
             GLOBALS.dispatch.native.is_registered(cmd as usize),
             std::ptr::null_mut()
         );
-        need!("lvmetad_dev_get", !path.is_null(), std::ptr::null_mut());
+        check!("lvmetad_dev_get", !path.is_null(), std::ptr::null_mut());
         // SAFETY: checked non-NULL; NUL-terminated by contract.
         let p = String::from_utf8_lossy(unsafe { cstr(path) }.unwrap_or_default()).into_owned();
         let Some(mut devs) = native_devices(cmd as usize) else {
@@ -173,8 +152,8 @@ pub extern "C" fn lvmetad_pvscan_all_devs(
     do_wait: c_int,
     found_vgnames: *mut dm_list,
 ) -> c_int {
-    guard!("lvmetad_pvscan_all_devs", 0, {
-        need!(
+    ffi_fn!("lvmetad_pvscan_all_devs", 0, {
+        check!(
             "lvmetad_pvscan_all_devs",
             GLOBALS.dispatch.native.is_registered(cmd as usize),
             0
@@ -204,8 +183,8 @@ pub extern "C" fn lvmetad_pvscan_single(
     found_vgnames: *mut dm_list,
     changed_vgnames: *mut dm_list,
 ) -> c_int {
-    guard!("lvmetad_pvscan_single", 0, {
-        need!(
+    ffi_fn!("lvmetad_pvscan_single", 0, {
+        check!(
             "lvmetad_pvscan_single",
             GLOBALS.dispatch.native.is_registered(cmd as usize),
             0
@@ -242,9 +221,9 @@ pub unsafe extern "C" fn lvmetad_pv_found(
     changed_vgnames: *mut dm_list,
 ) -> c_int {
     let _ = (fmt, label_sector);
-    guard!("lvmetad_pv_found", 0, {
-        need!("lvmetad_pv_found", !pvid.is_null(), 0);
-        need!("lvmetad_pv_found", vg.is_null(), 0);
+    ffi_fn!("lvmetad_pv_found", 0, {
+        check!("lvmetad_pv_found", !pvid.is_null(), 0);
+        check!("lvmetad_pv_found", vg.is_null(), 0);
         // SAFETY: checked non-NULL; a 32-byte struct id.
         let want: Vec<u8> = unsafe { (*pvid).uuid }.iter().map(|&b| b as u8).collect();
         let Some(sd) = open_native(dev, "lvmetad_pv_found") else {
@@ -276,7 +255,7 @@ pub unsafe extern "C" fn lvmetad_pv_found(
 /// only appears in messages. 1 on success (also when lvmetad did not know the device).
 #[no_mangle]
 pub unsafe extern "C" fn lvmetad_pv_gone(devno: libc::dev_t, pv_name: *const c_char) -> c_int {
-    guard!("lvmetad_pv_gone", 0, {
+    ffi_fn!("lvmetad_pv_gone", 0, {
         // SAFETY: NULL or a NUL-terminated string.
         let name = unsafe { cstr(pv_name) }
             .map(|b| String::from_utf8_lossy(b).into_owned())
@@ -294,7 +273,7 @@ pub unsafe extern "C" fn lvmetad_pv_gone(devno: libc::dev_t, pv_name: *const c_c
 /// `lvmetad_pv_gone` for a device handle (`lvmetad_pv_gone_by_dev`).
 #[no_mangle]
 pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
-    guard!("lvmetad_pv_gone_by_dev", 0, {
+    ffi_fn!("lvmetad_pv_gone_by_dev", 0, {
         let Some((_, devno, path)) = dev_info(dev) else {
             precondition_failed(
                 "lvmetad_pv_gone_by_dev",

@@ -1,14 +1,13 @@
 //! Device enumeration as LVM2 2.02.188 does it without udev (`dev-cache.c`): walk the
 //! scan directories, keep block devices, group paths by device number into aliases in
 //! LVM's preference order, and iterate in LVM's scan order (the device btree keyed by
-//! the byte-swapped low 32 bits of `dev_t`). Plus the cheap filters of the lvmetad
-//! chain that need no I/O: sysfs, type (known majors from /proc/devices) and size.
+//! the byte-swapped low 32 bits of `dev_t`), plus sysfs lookups (presence, size). Device
+//! types and the other filters are in `filters.rs`.
 //!
-//! Extension: regular files named in `devices/lvmetad_rs_image_files` become devices
-//! too, so everything can be tried without root (docs/scan.md). Such a file gets the
-//! device number `makedev(LVMETAD_RS_IMAGE_MAJOR, n)` where n is its position in that
-//! list: stable across runs and never a real block device (major 4095 is not assigned
-//! by Linux, whose block majors are below 512 or in the dynamic range 254..259).
+//! Extension: regular files named in `devices/scan` become devices too, so everything can
+//! be tried without root (docs/scan.md). Such a file gets the device number
+//! `makedev(IMAGE_MAJOR, n)` where n is its position among those files: stable across
+//! runs and never a real block device (Linux assigns no block major 4095).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -215,82 +214,6 @@ impl DevCache {
     pub fn is_empty(&self) -> bool {
         self.devs.is_empty()
     }
-}
-
-/// Block device majors by name from /proc/devices.
-pub fn proc_devices() -> Vec<(u64, String)> {
-    let text = fs::read_to_string("/proc/devices").unwrap_or_default();
-    let mut in_block = false;
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.starts_with("Block devices:") {
-            in_block = true;
-            continue;
-        }
-        if !in_block {
-            continue;
-        }
-        let mut it = line.split_whitespace();
-        if let (Some(m), Some(name)) = (it.next(), it.next()) {
-            if let Ok(m) = m.parse() {
-                out.push((m, name.to_string()));
-            }
-        }
-    }
-    out
-}
-
-/// The device type names LVM 2.02.188 accepts (device-types.h), matched as prefixes
-/// of the /proc/devices names.
-pub const KNOWN_TYPES: &[&str] = &[
-    "sd",
-    "ide",
-    "md",
-    "loop",
-    "ramdisk",
-    "device-mapper",
-    "mdp",
-    "dasd",
-    "dac960",
-    "nbd",
-    "ida",
-    "cciss",
-    "ubd",
-    "ataraid",
-    "drbd",
-    "emcpower",
-    "power2",
-    "i2o_block",
-    "iseries/vd",
-    "gnbd",
-    "aoe",
-    "xvd",
-    "vdisk",
-    "ps3disk",
-    "virtblk",
-    "mmc",
-    "blkext",
-    "fio",
-    "mtip32xx",
-    "vtms",
-    "skd",
-    "scm",
-    "bcache",
-    "nvme",
-    "zvol",
-    "VxDMP",
-];
-
-/// Majors of known block types (the type filter's table).
-pub fn known_majors(extra_types: &[String]) -> Vec<u64> {
-    proc_devices()
-        .into_iter()
-        .filter(|(_, name)| {
-            KNOWN_TYPES.iter().any(|t| name.starts_with(t))
-                || extra_types.iter().any(|t| name.starts_with(t.as_str()))
-        })
-        .map(|(m, _)| m)
-        .collect()
 }
 
 /// Whether sysfs knows the block device (`/sys/dev/block/M:m`).
