@@ -293,11 +293,7 @@ fn run_case(case: &str) -> Vec<String> {
                 w => args.devices.push(w.to_string()),
             }
         }
-        let mut p = Pvscan {
-            client: &mut client,
-            cmd: 0,
-            silent: false,
-        };
+        let mut p = Pvscan::new(&mut client, 0);
         let code = pvscan_cache(&mut p, &args, &mut images);
         client.disconnect();
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -125,11 +125,7 @@ fn main() {
             exit(5);
         }
     };
-    let mut p = Pvscan {
-        client: &mut client,
-        cmd: 1,
-        silent: false,
-    };
+    let mut p = Pvscan::new(&mut client, 1);
     let code = pvscan_cache(&mut p, &cache_args, &mut devices);
     client.disconnect();
     if code != 0 {

@@ -165,11 +165,7 @@ pub extern "C" fn lvmetad_pvscan_all_devs(
             return 0;
         };
         let mut c = client();
-        let mut p = Pvscan {
-            client: &mut c,
-            cmd: cmd as usize,
-            silent: false,
-        };
+        let mut p = Pvscan::new(&mut c, cmd as usize);
         p.pvscan_all_devs(&mut devs, do_wait != 0) as c_int
     })
 }
@@ -196,11 +192,7 @@ pub extern "C" fn lvmetad_pvscan_single(
             return 0;
         };
         let mut c = client();
-        let mut p = Pvscan {
-            client: &mut c,
-            cmd: cmd as usize,
-            silent: false,
-        };
+        let mut p = Pvscan::new(&mut c, cmd as usize);
         p.scan_single(&sd) as c_int
     })
 }
@@ -242,11 +234,7 @@ pub unsafe extern "C" fn lvmetad_pv_found(
         let names: HashMap<String, String> =
             [(pv.label.pv_uuid(), path.clone())].into_iter().collect();
         let _ = (found_vgnames, changed_vgnames);
-        let mut p = Pvscan {
-            client: &mut c,
-            cmd: cmd as usize,
-            silent: false,
-        };
+        let mut p = Pvscan::new(&mut c, cmd as usize);
         p.pv_found(devno, &pv, &names) as c_int
     })
 }
@@ -261,11 +249,7 @@ pub unsafe extern "C" fn lvmetad_pv_gone(devno: libc::dev_t, pv_name: *const c_c
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
         let mut c = client();
-        let mut p = Pvscan {
-            client: &mut c,
-            cmd: 0,
-            silent: false,
-        };
+        let mut p = Pvscan::new(&mut c, 0);
         p.pv_gone(devno, &name) as c_int
     })
 }
@@ -282,11 +266,7 @@ pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
             return 0;
         };
         let mut c = client();
-        let mut p = Pvscan {
-            client: &mut c,
-            cmd: 0,
-            silent: false,
-        };
+        let mut p = Pvscan::new(&mut c, 0);
         p.pv_gone(devno, &path) as c_int
     })
 }

@@ -292,7 +292,16 @@ pub struct Pvscan<'a> {
     pub silent: bool,
 }
 
-impl Pvscan<'_> {
+impl<'a> Pvscan<'a> {
+    /// A scan for command context `cmd`, not silent.
+    pub fn new(client: &'a mut Client, cmd: CmdId) -> Pvscan<'a> {
+        Pvscan {
+            client,
+            cmd,
+            silent: false,
+        }
+    }
+
     fn log(&self, l: Level, m: &str) {
         if l == Level::PrintUnlessSilent && self.silent {
             self.client.host().log(Level::Verbose, m);
