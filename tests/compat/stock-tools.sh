@@ -30,146 +30,21 @@
 # plus devices.txt (the loop devices used), lvm.conf and daemon.log (the daemon's stderr).
 
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/loop-env.sh"
 
-skip() {
-    echo "SKIP: $*"
-    exit 0
-}
-
-[ -n "${REF:-}" ] || skip "REF (install prefix of the stock LVM2 2.02.188 tools) is not set"
-[ -x "$REF/sbin/lvm" ] || skip "$REF/sbin/lvm not found"
+[ -n "${REF:-}" ] || le_skip "REF (install prefix of the stock LVM2 2.02.188 tools) is not set"
+[ -x "$REF/sbin/lvm" ] || le_skip "$REF/sbin/lvm not found"
 DAEMON=${DAEMON:-$REF/sbin/lvmetad}
 [ -x "$DAEMON" ] || { echo "ERROR: DAEMON $DAEMON is not executable" >&2; exit 2; }
 OUT=${1:?usage: REF=... DAEMON=... $0 OUTDIR}
 UUID_MODE=${UUID_MODE:-fixed}
-[ "$(id -u)" = 0 ] || skip "needs root (loop devices)"
-command -v losetup >/dev/null || skip "losetup not available"
-[ -e /dev/loop-control ] || skip "no /dev/loop-control (no loop device support)"
-command -v python3 >/dev/null || skip "python3 not available (used to talk to the socket)"
+le_need_root_loops
 
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/[0-9][0-9]-*
-WORK=$(mktemp -d /tmp/lvmetad-stock-tools.XXXXXX)
-DEVS=()
-DPID=
-
-cleanup() {
-    if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
-        kill -TERM "$DPID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$DPID" 2>/dev/null
-        wait "$DPID" 2>/dev/null
-    fi
-    for d in "${DEVS[@]}"; do
-        losetup -d "$d" 2>/dev/null
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for i in 0 1 2 3; do
-    truncate -s 32M "$WORK/pv$i.img" || { echo "ERROR: cannot create image files in $WORK" >&2; exit 2; }
-done
-
-if [ -n "${LOOP_DEVS:-}" ]; then
-    i=0
-    for d in $LOOP_DEVS; do
-        losetup "$d" "$WORK/pv$i.img" 2>/dev/null || skip "cannot attach $d (busy or unavailable)"
-        DEVS+=("$d")
-        i=$((i + 1))
-    done
-    [ ${#DEVS[@]} = 4 ] || { echo "ERROR: LOOP_DEVS must name four devices" >&2; exit 2; }
-else
-    for i in 0 1 2 3; do
-        d=$(losetup -f --show "$WORK/pv$i.img" 2>/dev/null) || skip "cannot attach a loop device"
-        DEVS+=("$d")
-    done
-fi
+le_setup 4
 D0=${DEVS[0]} D1=${DEVS[1]} D2=${DEVS[2]} D3=${DEVS[3]}
-printf '%s\n' "${DEVS[@]}" > "$OUT/devices.txt"
-
-filter=""
-for d in "${DEVS[@]}"; do
-    filter="$filter\"a|^$d\$|\", "
-done
-mkdir -p "$WORK/conf" "$WORK/lock"
-cat > "$WORK/conf/lvm.conf" <<EOC
-devices {
-	dir = "/dev"
-	scan = [ "/dev" ]
-	obtain_device_list_from_udev = 0
-	external_device_info_source = "none"
-	global_filter = [ ${filter}"r|.*|" ]
-}
-global {
-	use_lvmetad = 1
-	locking_type = 1
-	locking_dir = "$WORK/lock"
-	use_lvmpolld = 0
-	activation = 0
-}
-activation {
-	udev_sync = 0
-	udev_rules = 0
-	verify_udev_operations = 0
-	monitoring = 0
-}
-backup {
-	backup = 0
-	archive = 0
-}
-EOC
-sed "s|$WORK|<work>|g" "$WORK/conf/lvm.conf" > "$OUT/lvm.conf"
-
-export LVM_SYSTEM_DIR=$WORK/conf
-export LVM_LVMETAD_SOCKET=$WORK/lvmetad.socket
-export LVM_LVMETAD_PIDFILE=$WORK/lvmetad.pid
-export LVM_SUPPRESS_FD_WARNINGS=1
-export LC_ALL=C
-
-"$DAEMON" -f -s "$LVM_LVMETAD_SOCKET" -p "$LVM_LVMETAD_PIDFILE" -l fatal,error,warn \
-    </dev/null >"$OUT/daemon.log" 2>&1 &
-DPID=$!
-for _ in $(seq 100); do
-    [ -S "$LVM_LVMETAD_SOCKET" ] && break
-    sleep 0.05
-done
-[ -S "$LVM_LVMETAD_SOCKET" ] || { echo "ERROR: $DAEMON did not create its socket" >&2; exit 2; }
-
-# ask(REQUEST): send `request = "REQUEST"` + `token = "skip"`, print the reply (terminator included)
-ask() {
-    python3 - "$LVM_LVMETAD_SOCKET" "$1" <<'EOP'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall(b'request = "%s"\ntoken = "skip"\n\n##\n' % sys.argv[2].encode())
-buf = b""
-while not buf.endswith(b"\n##\n"):
-    c = s.recv(65536)
-    if not c:
-        break
-    buf += c
-sys.stdout.buffer.write(buf)
-EOP
-}
-
-N=0
-step() {
-    local name=$1
-    shift
-    N=$((N + 1))
-    local base
-    base=$(printf '%s/%02d-%s' "$OUT" "$N" "$name")
-    echo "$*" > "$base.cmd"
-    "$@" > "$base.out" 2> "$base.err"
-    echo $? > "$base.rc"
-    ask dump > "$base.dump" 2>>"$OUT/dump-errors.log"
-    ask get_global_info > "$base.info" 2>>"$OUT/dump-errors.log"
-    printf '%02d %-28s rc=%s\n' "$N" "$name" "$(cat "$base.rc")"
-}
+le_write_conf
+le_start_daemon "$DAEMON"
 
 LVM=$REF/sbin/lvm
 U0=AAAAAA-0000-1111-2222-3333-4444-000000
@@ -201,10 +76,5 @@ step vgremove            $LVM vgremove -f vg0
 step pvremove            $LVM pvremove "$D0" "$D1" "$D2"
 step pvs-end             $LVM pvs
 
-if kill -0 "$DPID" 2>/dev/null; then
-    echo "daemon still running after the last command"
-else
-    wait "$DPID"
-    echo "DAEMON EXITED during the run (status $?)" | tee "$OUT/daemon-died.txt"
-fi
+le_daemon_check
 exit 0
