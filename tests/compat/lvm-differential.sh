@@ -1,0 +1,102 @@
+#!/bin/bash
+# Differential test of LVM2 2.02.188's tools built against our liblvmetad.so.0 (compat/)
+# and of our lvmetad daemon: the scenario of lvm-scenario.sh (pvcreate, vgcreate,
+# lvcreate -an -Zn, lvrename, vgextend, vgreduce, pvs/vgs/lvs with uuid/seqno/mda
+# columns, pvscan --cache of all and of one device, a global_filter change, a duplicate
+# PV and its removal, vgremove, pvremove) is run four ways on the same loop devices:
+#
+#   stock+stock    stock lvm,  stock lvmetad      (the baseline)
+#   stock+ours     stock lvm,  target/release/lvmetad
+#   compat+stock   compat/build/lvm (LVM linked to our library), stock lvmetad
+#   compat+ours    compat/build/lvm, target/release/lvmetad
+#
+# and every step's exit status, stdout, stderr and the daemon's dump and global info are
+# compared with the baseline (UUIDs, creation times and hosts, pids normalised).
+#
+# Usage: LVM2_SRCDIR=/path/to/LVM2.2.02.188 tests/compat/lvm-differential.sh [OUTDIR]
+#
+#   LVM2_SRCDIR  a configured and built LVM2 2.02.188 tree (--enable-lvmetad); unset: SKIP
+#                (exit 0). The stock tools are its tools/lvm and daemons/lvmetad/lvmetad,
+#                or LVM2_PREFIX/sbin/{lvm,lvmetad} when LVM2_PREFIX (an install prefix) is
+#                set. compat/build/lvm is (re)built with make -C compat unless NO_BUILD=1.
+#   COMBOS       the combinations to compare with the baseline (default: all three)
+#   OUTDIR       default /tmp/lvmetad-lvm-differential: one directory per combination
+#                (raw) and <combination>.norm (normalised)
+#
+# Needs root and loop devices (skips without them); no device-mapper is used. Exit status
+# 0 if every combination matches the baseline (or skipped), 1 on any difference (the
+# diffs are printed), 2 on a setup error.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+[ -n "${LVM2_SRCDIR:-}" ] || {
+    echo "SKIP: LVM2_SRCDIR (a built LVM2 2.02.188 source tree) is not set"
+    exit 0
+}
+if [ -n "${LVM2_PREFIX:-}" ]; then
+    STOCK_LVM=$LVM2_PREFIX/sbin/lvm
+    STOCK_DAEMON=$LVM2_PREFIX/sbin/lvmetad
+else
+    STOCK_LVM=$LVM2_SRCDIR/tools/lvm
+    STOCK_DAEMON=$LVM2_SRCDIR/daemons/lvmetad/lvmetad
+fi
+OUR_DAEMON=$repo/target/release/lvmetad
+COMPAT_LVM=$repo/compat/build/lvm
+OUT=${1:-/tmp/lvmetad-lvm-differential}
+COMBOS=${COMBOS:-stock+ours compat+stock compat+ours}
+
+for f in "$STOCK_LVM" "$STOCK_DAEMON"; do
+    [ -x "$f" ] || { echo "ERROR: $f not found (is $LVM2_SRCDIR built?)" >&2; exit 2; }
+done
+
+if [ "${NO_BUILD:-0}" != 1 ]; then
+    echo "== make -C compat LVM2_SRCDIR=$LVM2_SRCDIR"
+    make -C "$repo/compat" LVM2_SRCDIR="$LVM2_SRCDIR" > "$OUT.build.log" 2>&1 || {
+        tail -30 "$OUT.build.log"
+        echo "ERROR: make -C compat failed (log: $OUT.build.log)" >&2
+        exit 2
+    }
+    tail -2 "$OUT.build.log"
+fi
+
+lvm_of() { case $1 in stock) echo "$STOCK_LVM" ;; compat) echo "$COMPAT_LVM" ;; esac; }
+daemon_of() { case $1 in stock) echo "$STOCK_DAEMON" ;; ours) echo "$OUR_DAEMON" ;; esac; }
+
+mkdir -p "$OUT"
+rm -rf "$OUT"/stock+* "$OUT"/compat+*
+
+run() {
+    local combo=$1 l d res
+    l=$(lvm_of "${combo%+*}")
+    d=$(daemon_of "${combo#*+}")
+    [ -n "$l" ] && [ -n "$d" ] || { echo "ERROR: unknown combination $combo" >&2; exit 2; }
+    [ -x "$l" ] || { echo "ERROR: $l not built" >&2; exit 2; }
+    [ -x "$d" ] || { echo "ERROR: $d not built (make build)" >&2; exit 2; }
+    echo "== $combo: lvm $l, lvmetad $d"
+    res=$(LVM=$l DAEMON=$d "$here/lvm-scenario.sh" "$OUT/$combo")
+    echo "$res" | grep -v '^[0-9][0-9] ' | sed 's/^/   /'
+    echo "$res" | grep -q '^[0-9][0-9] ' && echo "   $(echo "$res" | grep -c '^[0-9][0-9] ') steps"
+    case "$res" in SKIP:*) [ "$combo" = stock+stock ] && { echo "$res"; exit 0; }
+        echo "ERROR: $combo skipped after the baseline ran: $res" >&2; exit 2 ;; esac
+}
+
+run stock+stock
+export LOOP_DEVS
+LOOP_DEVS=$(tr '\n' ' ' < "$OUT/stock+stock/devices.txt")
+for c in $COMBOS; do
+    run "$c"
+done
+
+echo
+python3 "$here/compare-runs.py" "$OUT" stock+stock $COMBOS
+rc=$?
+if [ $rc != 0 ]; then
+    for c in $COMBOS; do
+        echo
+        echo "==== diff stock+stock $c"
+        diff -r -u "$OUT/stock+stock.norm" "$OUT/$c.norm" | head -400
+    done
+fi
+exit $rc
