@@ -66,7 +66,10 @@ pub fn vg_update_pending(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
     let uuid = format_pvid(&info.id);
     c.host().log(
         Level::Debug,
-        &format!("Sending lvmetad pending VG {} (seqno {})", info.name, info.seqno),
+        &format!(
+            "Sending lvmetad pending VG {} (seqno {})",
+            info.name, info.seqno
+        ),
     );
     let r = c.send(
         "set_vg_info",
@@ -106,7 +109,10 @@ pub fn vg_update_finish(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
         meta.key = "metadata".into();
         host.log(
             Level::Debug,
-            &format!("Sending lvmetad updated metadata for VG {} (seqno {})", info.name, info.seqno),
+            &format!(
+                "Sending lvmetad updated metadata for VG {} (seqno {})",
+                info.name, info.seqno
+            ),
         );
         let r = c.send(
             "vg_update",
@@ -124,7 +130,18 @@ pub fn vg_update_finish(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
         if pv.dev == 0 {
             continue;
         }
-        if !pv_found(cl, h, info.cmd, &pv.id, pv.dev, pv.fmt, pv.label_sector, 0, 0, 0) {
+        if !pv_found(
+            cl,
+            h,
+            info.cmd,
+            &pv.id,
+            pv.dev,
+            pv.fmt,
+            pv.label_sector,
+            0,
+            0,
+            0,
+        ) {
             return false;
         }
     }
@@ -164,8 +181,10 @@ pub fn vg_remove_finish(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
     };
     h.vg_set_update_pending(vg, false);
     let uuid = format_pvid(&info.id);
-    c.host()
-        .log(Level::Debug, &format!("Telling lvmetad to remove VGID {} ({})", uuid, info.name));
+    c.host().log(
+        Level::Debug,
+        &format!("Telling lvmetad to remove VGID {} ({})", uuid, info.name),
+    );
     let r = c.send("vg_remove", &[Field::Str("uuid", uuid.as_bytes())]);
     c.handle_reply(&r, "vg_remove", &info.name, None)
 }
@@ -177,7 +196,10 @@ pub fn vg_clear_outdated_pvs(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
     };
     let uuid = format_pvid(&info.id);
     let mut c = lock(cl);
-    let r = c.send("vg_clear_outdated_pvs", &[Field::Str("vgid", uuid.as_bytes())]);
+    let r = c.send(
+        "vg_clear_outdated_pvs",
+        &[Field::Str("vgid", uuid.as_bytes())],
+    );
     c.handle_reply(&r, "vg_clear_outdated_pvs", &info.name, None)
 }
 
@@ -219,7 +241,10 @@ pub fn pv_found(
             meta.key = "metadata".into();
             host.log(
                 Level::Debug,
-                &format!("Telling lvmetad to store PV {} ({}) in VG {}", devname, uuid, info.name),
+                &format!(
+                    "Telling lvmetad to store PV {} ({}) in VG {}",
+                    devname, uuid, info.name
+                ),
             );
             lock(cl).send(
                 "pv_found",
@@ -290,8 +315,10 @@ pub fn pv_gone(cl: &Shared, devno: u64, name: &str) -> bool {
     if !used_and_writable(&c) {
         return true;
     }
-    c.host()
-        .log(Level::Debug, &format!("Telling lvmetad to forget any PV on {}", name));
+    c.host().log(
+        Level::Debug,
+        &format!("Telling lvmetad to forget any PV on {}", name),
+    );
     let r = c.send("pv_gone", &[Field::Int("device", devno as i64)]);
     let mut found = 0;
     c.handle_reply(&r, "pv_gone", name, Some(&mut found))
@@ -339,7 +366,10 @@ pub fn pv_populate(
     let Some(dev) = dev else {
         host.log(
             Level::Warn,
-            &format!("WARNING: Device for PV {} not found or rejected by a filter.", id_text),
+            &format!(
+                "WARNING: Device for PV {} not found or rejected by a filter.",
+                id_text
+            ),
         );
         return false;
     };
@@ -392,7 +422,10 @@ pub fn pv_populate(
             let Some(a) = node.child(&format!("{}{}", prefix, i)) else {
                 break;
             };
-            match (find_int(&a.children, "offset"), find_int(&a.children, "size")) {
+            match (
+                find_int(&a.children, "offset"),
+                find_int(&a.children, "size"),
+            ) {
                 (Some(offset), Some(size)) => list.push(DiskLoc {
                     offset: offset as u64,
                     size: size as u64,
@@ -429,7 +462,11 @@ pub fn pv_list_to_lvmcache(cl: &Shared, h: &dyn VgHost, cmd: CmdId) -> bool {
         }
         r
     };
-    if let Some(pvs) = reply.tree.as_deref().and_then(|t| crate::config::find(t, "physical_volumes")) {
+    if let Some(pvs) = reply
+        .tree
+        .as_deref()
+        .and_then(|t| crate::config::find(t, "physical_volumes"))
+    {
         for pv in pvs.children.iter() {
             pv_populate(&*host, h, cmd, pv, 0, 0);
         }
@@ -476,7 +513,11 @@ pub fn pv_lookup(cl: &Shared, h: &dyn VgHost, cmd: CmdId, key: PvKey<'_>) -> (bo
     if found == 0 {
         return (true, found);
     }
-    let Some(pv) = reply.tree.as_deref().and_then(|t| crate::config::find(t, "physical_volume")) else {
+    let Some(pv) = reply
+        .tree
+        .as_deref()
+        .and_then(|t| crate::config::find(t, "physical_volume"))
+    else {
         return (false, found);
     };
     (pv_populate(&*host, h, cmd, pv, 0, fallback), found)
@@ -501,7 +542,10 @@ pub fn vg_lookup(
         }
         let (fields, object): (Vec<Field<'_>>, String) = match (&uuid, vgname) {
             (Some(u), Some(n)) => (
-                vec![Field::Str("uuid", u.as_bytes()), Field::Str("name", n.as_bytes())],
+                vec![
+                    Field::Str("uuid", u.as_bytes()),
+                    Field::Str("name", n.as_bytes()),
+                ],
                 u.clone(),
             ),
             (Some(u), None) => (vec![Field::Str("uuid", u.as_bytes())], u.clone()),
@@ -534,13 +578,19 @@ pub fn vg_lookup(
                 Level::Error,
                 &format!("Multiple VGs found with the same name: {}.", n),
             );
-            host.log(Level::Error, "See the --select option with VG UUID (vg_uuid).");
+            host.log(
+                Level::Error,
+                "See the --select option with VG UUID (vg_uuid).",
+            );
             return None;
         }
     }
     let tree = reply.tree.as_deref().unwrap_or(&[]);
     let Some(meta) = crate::config::find(tree, "metadata").filter(|n| n.is_section()) else {
-        host.log(Level::Error, "Internal error: metadata config node not found.");
+        host.log(
+            Level::Error,
+            "Internal error: metadata config node not found.",
+        );
         return None;
     };
     let name = reply.str("name").unwrap_or("").to_string();
@@ -642,7 +692,11 @@ pub fn get_vgnameids(cl: &Shared, h: &dyn VgHost, cmd: CmdId, list: ListId) -> b
         }
         r
     };
-    let Some(vgs) = reply.tree.as_deref().and_then(|t| crate::config::find(t, "volume_groups")) else {
+    let Some(vgs) = reply
+        .tree
+        .as_deref()
+        .and_then(|t| crate::config::find(t, "volume_groups"))
+    else {
         return true;
     };
     for n in vgs.children.iter() {
@@ -663,14 +717,24 @@ pub fn get_vgnameids(cl: &Shared, h: &dyn VgHost, cmd: CmdId, list: ListId) -> b
 
 /// `lvmetad_vg_is_foreign(cmd, vgname, vgid)`: the VG's system id in lvmetad is not
 /// ours.
-pub fn vg_is_foreign(cl: &Shared, h: &dyn VgHost, cmd: CmdId, vgname: &str, vgid: &[u8; 32]) -> bool {
+pub fn vg_is_foreign(
+    cl: &Shared,
+    h: &dyn VgHost,
+    cmd: CmdId,
+    vgname: &str,
+    vgid: &[u8; 32],
+) -> bool {
     let uuid = format_pvid(vgid);
     let reply = {
         let mut c = lock(cl);
-        c.host().log(Level::Debug, "Sending lvmetad vg_clear_outdated_pvs");
+        c.host()
+            .log(Level::Debug, "Sending lvmetad vg_clear_outdated_pvs");
         c.send(
             "vg_lookup",
-            &[Field::Str("uuid", uuid.as_bytes()), Field::Str("name", vgname.as_bytes())],
+            &[
+                Field::Str("uuid", uuid.as_bytes()),
+                Field::Str("name", vgname.as_bytes()),
+            ],
         )
     };
     let sys = reply
@@ -707,7 +771,10 @@ pub fn validate_global_cache(
         if r.error != 0 {
             host.log(
                 Level::Error,
-                &format!("lvmetad_validate_global_cache get_global_info error {}", r.error),
+                &format!(
+                    "lvmetad_validate_global_cache get_global_info error {}",
+                    r.error
+                ),
             );
         } else if r.response() != "OK" {
             host.log(
@@ -741,7 +808,10 @@ pub fn validate_global_cache(
         if r.error != 0 {
             host.log(
                 Level::Error,
-                &format!("lvmetad_validate_global_cache set_global_info error {}", r.error),
+                &format!(
+                    "lvmetad_validate_global_cache set_global_info error {}",
+                    r.error
+                ),
             );
         }
         if r.response() != "OK" {
@@ -825,7 +895,10 @@ pub fn pvscan_all_devs(
     let Some(future) = begin_full_update(&mut lock(cl), do_wait) else {
         return false;
     };
-    host.log(Level::Verbose, "Scanning all devices to initialize lvmetad.");
+    host.log(
+        Level::Verbose,
+        "Scanning all devices to initialize lvmetad.",
+    );
     let devs = h.label_scan_all(cmd).unwrap_or_default();
     let mut ret = {
         let mut c = lock(cl);

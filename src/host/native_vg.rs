@@ -110,6 +110,9 @@ impl NativeVg {
     }
 }
 
+/// An entry of a caller's list: a name, and the VG id for vgnameid lists.
+pub type ListItem = (String, Option<[u8; 32]>);
+
 /// Registries of the native host's objects and its per-command PV cache.
 #[derive(Default)]
 pub struct NativeObjects {
@@ -117,8 +120,14 @@ pub struct NativeObjects {
     sources: Mutex<HashMap<CmdId, SystemDevices>>,
     cache: Mutex<HashMap<CmdId, HashMap<[u8; 32], PvRecord>>>,
     seeded: Mutex<HashSet<CmdId>>,
-    lists: Mutex<HashMap<ListId, Vec<(String, Option<[u8; 32]>)>>>,
+    lists: Mutex<HashMap<ListId, Vec<ListItem>>>,
+    /// Where list appends go instead of `lists` (the C ABI links real `dm_list`s).
+    list_hook: std::sync::RwLock<Option<ListHook>>,
 }
+
+/// Appends `(cmd, list, name, vgid)` to a caller's list: `str_list_add` without a vgid,
+/// `vgnameid_list` with one. Returns false on failure.
+pub type ListHook = fn(CmdId, ListId, &str, Option<&[u8; 32]>) -> bool;
 
 enum Object {
     Dev(NativeDev),
@@ -208,8 +217,17 @@ impl NativeObjects {
         g(&self.cache).get(&cmd).cloned().unwrap_or_default()
     }
 
+    /// Send list appends to `hook` instead of recording them.
+    pub fn set_list_hook(&self, hook: ListHook) {
+        *self.list_hook.write().unwrap_or_else(|e| e.into_inner()) = Some(hook);
+    }
+
+    fn hook(&self) -> Option<ListHook> {
+        *self.list_hook.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// What the native list operations appended to `list` (name, VG id for vgnameids).
-    pub fn list(&self, list: ListId) -> Vec<(String, Option<[u8; 32]>)> {
+    pub fn list(&self, list: ListId) -> Vec<ListItem> {
         g(&self.lists).get(&list).cloned().unwrap_or_default()
     }
 }
@@ -217,10 +235,10 @@ impl NativeObjects {
 impl NativeHost {
     fn with_source<R>(&self, cmd: CmdId, f: impl FnOnce(&mut SystemDevices) -> R) -> Option<R> {
         let mut sources = g(&self.objects.sources);
-        if !sources.contains_key(&cmd) {
+        if let std::collections::hash_map::Entry::Vacant(e) = sources.entry(cmd) {
             match SystemDevices::new(&self.cmd(cmd).config) {
                 Ok(d) => {
-                    sources.insert(cmd, d);
+                    e.insert(d);
                 }
                 Err(msgs) => {
                     for m in msgs {
@@ -261,9 +279,11 @@ impl NativeHost {
             .get(&cmd)
             .and_then(|c| c.get(&pv.id))
             .map(|r| r.dev);
-        cached
-            .filter(|&d| d != 0)
-            .or_else(|| (pv.devno != 0).then(|| self.dev_by_devt(cmd, pv.devno)).flatten())
+        cached.filter(|&d| d != 0).or_else(|| {
+            (pv.devno != 0)
+                .then(|| self.dev_by_devt(cmd, pv.devno))
+                .flatten()
+        })
     }
 }
 
@@ -407,7 +427,10 @@ impl VgHost for NativeHost {
         _vgid: Option<&[u8; 32]>,
     ) -> Option<VgId> {
         let old = self.objects.vg(vg)?;
-        self.log(Level::Debug, &format!("Rescan VG {} to update lvmetad.", old.name));
+        self.log(
+            Level::Debug,
+            &format!("Rescan VG {} to update lvmetad.", old.name),
+        );
         self.seed_infos(cl, cmd);
         let mut scan: Vec<NativeDev> = Vec::new();
         let mut drop: Vec<NativeDev> = Vec::new();
@@ -466,7 +489,10 @@ impl VgHost for NativeHost {
         };
         for d in &drop {
             if !cvg::pv_gone(cl, d.devno, &d.path) {
-                self.log(Level::Error, &format!("Failed to remove {} from lvmetad.", d.path));
+                self.log(
+                    Level::Error,
+                    &format!("Failed to remove {} from lvmetad.", d.path),
+                );
             }
         }
         let seqno = new.seqno;
@@ -474,7 +500,10 @@ impl VgHost for NativeHost {
         if seqno != old.seqno {
             for d in &scan {
                 if !cvg::pv_gone(cl, d.devno, &d.path) {
-                    self.log(Level::Error, &format!("Failed to remove {} from lvmetad.", d.path));
+                    self.log(
+                        Level::Error,
+                        &format!("Failed to remove {} from lvmetad.", d.path),
+                    );
                 }
             }
             self.vg_set_update_pending(h, true);
@@ -534,7 +563,10 @@ impl VgHost for NativeHost {
             .any(|v| matches!(v, Value::Str(x) if &x[..] == s.as_bytes()))
     }
 
-    fn str_list_add(&self, _cmd: CmdId, list: ListId, name: &str) -> bool {
+    fn str_list_add(&self, cmd: CmdId, list: ListId, name: &str) -> bool {
+        if let Some(h) = self.objects.hook() {
+            return h(cmd, list, name, None);
+        }
         let mut l = g(&self.objects.lists);
         let e = l.entry(list).or_default();
         if !e.iter().any(|(n, _)| n == name) {
@@ -543,7 +575,10 @@ impl VgHost for NativeHost {
         true
     }
 
-    fn vgnameid_add(&self, _cmd: CmdId, list: ListId, name: &str, vgid: &[u8; 32]) -> bool {
+    fn vgnameid_add(&self, cmd: CmdId, list: ListId, name: &str, vgid: &[u8; 32]) -> bool {
+        if let Some(h) = self.objects.hook() {
+            return h(cmd, list, name, Some(vgid));
+        }
         g(&self.objects.lists)
             .entry(list)
             .or_default()

@@ -214,7 +214,13 @@ pub fn label_scan_all(client: &Client, devs: &[ScanDevice]) -> Vec<Scanned> {
 
 /// The `pvmeta` section LVM sends for a scanned PV.
 pub fn pvmeta_node(devno: u64, pv: &ScannedPv) -> Node {
-    pvmeta_tree(devno, "lvm2", pv.label.sector, &pv.label.pv_uuid(), &pv_areas(pv))
+    pvmeta_tree(
+        devno,
+        "lvm2",
+        pv.label.sector,
+        &pv.label.pv_uuid(),
+        &pv_areas(pv),
+    )
 }
 
 /// The VG as `export_vg_to_config_tree` gives it: the VG section's contents with each
@@ -583,7 +589,7 @@ impl<'a> Pvscan<'a> {
                     .log(Level::Debug, "lvmetad is disabled, enabling after scan.");
                 self.client.clear_disabled();
             }
-            return true;
+            true
         }
     }
 }
