@@ -208,6 +208,108 @@ int lvmetad_pv_gone(dev_t devno, const char *pv_name);
  */
 int lvmetad_pv_gone_by_dev(struct device *dev);
 
+/*
+ Announce new metadata of `vg` to lvmetad before it is committed
+ (`lvmetad_vg_update_pending`): 1 ok, 0 failed.
+ */
+int lvmetad_vg_update_pending(struct volume_group *vg);
+
+/*
+ Send `vg`'s committed metadata and its PVs to lvmetad (`lvmetad_vg_update_finish`).
+ Does nothing (1) unless an update is pending.
+ */
+int lvmetad_vg_update_finish(struct volume_group *vg);
+
+/*
+ Mark `vg` invalid in lvmetad before it is removed (`lvmetad_vg_remove_pending`).
+ */
+int lvmetad_vg_remove_pending(struct volume_group *vg);
+
+/*
+ Remove `vg` from lvmetad (`lvmetad_vg_remove_finish`).
+ */
+int lvmetad_vg_remove_finish(struct volume_group *vg);
+
+/*
+ Forget `vg`'s outdated PVs in lvmetad (`lvmetad_vg_clear_outdated_pvs`).
+ */
+int lvmetad_vg_clear_outdated_pvs(struct volume_group *vg);
+
+/*
+ Load every PV lvmetad knows into the command's cache (`lvmetad_pv_list_to_lvmcache`).
+ */
+int lvmetad_pv_list_to_lvmcache(struct cmd_context *cmd);
+
+/*
+ Look a PV up by id and load it into the command's cache (`lvmetad_pv_lookup`).
+ `*found` (may be NULL) is set to 1 when lvmetad knows it, 0 when not.
+ */
+int lvmetad_pv_lookup(struct cmd_context *cmd, struct id pvid, int *found);
+
+/*
+ Look the PV on `dev` up and load it into the command's cache
+ (`lvmetad_pv_lookup_by_dev`).
+ */
+int lvmetad_pv_lookup_by_dev(struct cmd_context *cmd, struct device *dev, int *found);
+
+/*
+ Look every VG up, filling the command's cache (`lvmetad_vg_list_to_lvmcache`).
+ */
+int lvmetad_vg_list_to_lvmcache(struct cmd_context *cmd);
+
+/*
+ Append every VG's name and id to `vgnameids` (`lvmetad_get_vgnameids`). The entries
+ are `struct vgnameid_list { struct dm_list list; const char *vg_name; const char
+ *vgid; }`; for a native context they are owned by the context (freed by
+ `lvmetad_cmd_destroy`), for LVM's by `cmd->mem`.
+ */
+int lvmetad_get_vgnameids(struct cmd_context *cmd, struct dm_list *vgnameids);
+
+/*
+ The VG named `vgname` and/or with the raw 32-byte id `vgid` from lvmetad
+ (`lvmetad_vg_lookup`), re-read from disk when lvmetad marks it invalid. NULL when not
+ found. The caller owns the VG: `release_vg` for LVM's, `lvmetad_vg_release` for a
+ native context's.
+ */
+struct volume_group *lvmetad_vg_lookup(struct cmd_context *cmd, const char *vgname, const char *vgid);
+
+/*
+ Whether lvmetad's copy of the VG has a system id this host may not use
+ (`lvmetad_vg_is_foreign`). `vgid` is the raw 32-byte id.
+ */
+int lvmetad_vg_is_foreign(struct cmd_context *cmd, const char *vgname, const char *vgid);
+
+/*
+ Rescan when another host invalidated lvmetad's global cache (lvmlockd only;
+ `lvmetad_validate_global_cache`).
+ */
+void lvmetad_validate_global_cache(struct cmd_context *cmd, int force);
+
+/*
+ A native VG from metadata text as LVM writes it (`vgname { id = ... seqno = ...
+ physical_volumes { ... } ... }`), for `lvmetad_vg_update_pending`/`_finish` and
+ `lvmetad_vg_remove_*` from a native context. NULL if the text is not VG metadata.
+ Owned by the caller: free with `lvmetad_vg_release` (or `lvmetad_cmd_destroy`).
+ */
+struct volume_group *lvmetad_vg_create(struct cmd_context *cmd, const char *metadata);
+
+/*
+ Free a native VG (from `lvmetad_vg_lookup` or `lvmetad_vg_create` with a native
+ context). Pointers the library did not hand out are refused with a logged error.
+ */
+void lvmetad_vg_release(struct volume_group *vg);
+
+/*
+ The sequence number of a native VG; -1 for anything else.
+ */
+int64_t lvmetad_vg_seqno(const struct volume_group *vg);
+
+/*
+ A native VG's metadata as text (its VG section, with each PV's current device
+ name). malloc()ed: the caller frees it with free(). NULL for anything else.
+ */
+char *lvmetad_vg_export(const struct volume_group *vg);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

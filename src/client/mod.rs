@@ -5,6 +5,7 @@
 //! Everything here is safe Rust; `crate::ffi` exposes it through LVM's C ABI.
 
 pub mod token;
+pub mod vg;
 
 use crate::config::builder::{push_int, push_str};
 use crate::config::{find_int, find_str_allow_empty, parse, to_bytes, Node, Value};
@@ -421,8 +422,15 @@ impl Client {
         b
     }
 
+    /// A simple-form request with the skip token on the main handle (libdaemon's
+    /// `daemon_send_simple`), as the global-state requests are sent.
+    pub fn send_skip(&mut self, id: &str, fields: &[Field<'_>]) -> DaemonReply {
+        let body = self.simple_request(id, fields);
+        self.send_on_handle(&body)
+    }
+
     /// `get_global_info` with the skip token, on the main handle.
-    fn get_global_info(&mut self) -> DaemonReply {
+    pub fn get_global_info(&mut self) -> DaemonReply {
         let body = self.simple_request("get_global_info", &[]);
         self.send_on_handle(&body)
     }

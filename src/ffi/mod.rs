@@ -42,7 +42,7 @@ use crate::client::Client;
 use crate::host::config::LvmConfig;
 use crate::host::native::{NativeCmd, NativeHost, VERBOSITY};
 use crate::host::{Host, Level};
-use host::{lvmetad_host_ops, Dispatch, LVMETAD_HOST_ABI_VERSION};
+use host::{lvmetad_host_ops, lvmetad_host_ops_v2, Dispatch, HostTable, LVMETAD_HOST_ABI_VERSION};
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 use std::path::{Path, PathBuf};
@@ -61,6 +61,10 @@ static GLOBALS: LazyLock<Globals> = LazyLock::new(|| {
         c: RwLock::new(None),
     });
     let client = Mutex::new(Client::new(dispatch.clone() as Arc<dyn Host>));
+    dispatch
+        .native
+        .objects
+        .set_list_hook(vg::native_list_add_hook());
     Globals { dispatch, client }
 });
 
@@ -116,8 +120,9 @@ macro_rules! check {
     };
 }
 
-// after the macros above, which it uses
+// after the macros above, which they use
 pub mod scan;
+pub mod vg;
 
 fn cmd_id(cmd: *mut cmd_context) -> usize {
     cmd as usize
@@ -362,6 +367,7 @@ pub unsafe extern "C" fn lvmetad_cmd_destroy(cmd: *mut cmd_context) {
         );
         GLOBALS.dispatch.native.unregister(cmd as usize);
         scan::drop_devices_of(cmd as usize);
+        vg::drop_entries_of(cmd as usize);
         // SAFETY: registered handles were made by Box::into_raw in lvmetad_cmd_create
         // and are unregistered exactly once here.
         drop(unsafe { Box::from_raw(cmd as *mut u8) });
@@ -444,13 +450,26 @@ pub extern "C" fn lvmetad_set_verbosity(level: c_int) {
 pub unsafe extern "C" fn lvmetad_host_register(ops: *const lvmetad_host_ops) -> c_int {
     ffi_fn!("lvmetad_host_register", 0, {
         check!("lvmetad_host_register", !ops.is_null(), 0);
-        // SAFETY: checked non-NULL; a table of the declared layout.
-        let t = unsafe { *ops };
+        // SAFETY: checked non-NULL; the version field comes first in every version.
+        let version = unsafe { (*ops).abi_version };
         check!(
             "lvmetad_host_register",
-            t.abi_version == LVMETAD_HOST_ABI_VERSION,
+            version == 1 || version == LVMETAD_HOST_ABI_VERSION,
             0
         );
+        // SAFETY: a table of the declared layout for its version: version 1's fields
+        // always, version 2's after them only in a version-2 table.
+        let t = unsafe {
+            HostTable {
+                v1: *ops,
+                v2: if version >= 2 {
+                    *((ops as *const u8).add(std::mem::size_of::<lvmetad_host_ops>())
+                        as *const lvmetad_host_ops_v2)
+                } else {
+                    Default::default()
+                },
+            }
+        };
         *GLOBALS
             .dispatch
             .c

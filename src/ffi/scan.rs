@@ -9,13 +9,14 @@
 //! devices need the C host glue of the VG layer.
 
 use super::types::{cmd_context, dm_list, id};
+use super::vg::{for_cmd, for_dev, Route};
 use super::{client, cstr, log, precondition_failed, report_panic, GLOBALS};
+use crate::client::vg as cvg;
 use crate::host::Level;
 use crate::scan::pvscan::{scan_device, DeviceSource, Entry, Lookup, Pvscan, ScanDevice};
 use crate::scan::source::SystemDevices;
 use std::collections::HashMap;
 use std::os::raw::{c_char, c_int};
-use std::sync::{LazyLock, Mutex};
 
 /// LVM's `struct device` (opaque; for native contexts, made by `lvmetad_dev_get`).
 #[repr(C)]
@@ -38,34 +39,9 @@ pub struct volume_group {
     _private: [u8; 0],
 }
 
-/// A native device handle.
-struct NativeDev {
-    cmd: usize,
-    devno: u64,
-    path: String,
-}
-
-static DEVICES: LazyLock<Mutex<HashMap<usize, NativeDev>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn devices() -> std::sync::MutexGuard<'static, HashMap<usize, NativeDev>> {
-    DEVICES.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Forget (and free) every device handle of a destroyed context.
+/// Forget every device handle of a destroyed context.
 pub(super) fn drop_devices_of(cmd: usize) {
-    let mut d = devices();
-    let ids: Vec<usize> = d
-        .iter()
-        .filter(|(_, v)| v.cmd == cmd)
-        .map(|(k, _)| *k)
-        .collect();
-    for k in ids {
-        d.remove(&k);
-        // SAFETY: handles are made by Box::into_raw in lvmetad_dev_get and removed from
-        // the registry exactly once, here.
-        drop(unsafe { Box::from_raw(k as *mut u8) });
-    }
+    GLOBALS.dispatch.native.objects.drop_cmd(cmd);
 }
 
 fn native_devices(cmd: usize) -> Option<SystemDevices> {
@@ -106,16 +82,11 @@ pub unsafe extern "C" fn lvmetad_dev_get(
             Lookup::Filtered(n) => n,
             Lookup::NotFound => return std::ptr::null_mut(),
         };
-        let h = Box::into_raw(Box::new(0u8)) as usize;
-        devices().insert(
-            h,
-            NativeDev {
-                cmd: cmd as usize,
-                devno,
-                path: p,
-            },
-        );
-        h as *mut device
+        GLOBALS
+            .dispatch
+            .native
+            .objects
+            .dev_handle(cmd as usize, devno, &p) as *mut device
     })
 }
 
@@ -138,9 +109,12 @@ fn open_native(dev: *mut device, func: &str) -> Option<ScanDevice> {
 }
 
 fn dev_info(dev: *mut device) -> Option<(usize, u64, String)> {
-    devices()
-        .get(&(dev as usize))
-        .map(|d| (d.cmd, d.devno, d.path.clone()))
+    GLOBALS
+        .dispatch
+        .native
+        .objects
+        .dev(dev as usize)
+        .map(|d| (d.cmd, d.devno, d.path))
 }
 
 /// Repopulate lvmetad from every device (`lvmetad_pvscan_all_devs`): 1 on success, 0 on
@@ -153,11 +127,18 @@ pub extern "C" fn lvmetad_pvscan_all_devs(
     found_vgnames: *mut dm_list,
 ) -> c_int {
     ffi_fn!("lvmetad_pvscan_all_devs", 0, {
-        check!(
-            "lvmetad_pvscan_all_devs",
-            GLOBALS.dispatch.native.is_registered(cmd as usize),
-            0
-        );
+        let Some(route) = for_cmd(cmd as usize, "lvmetad_pvscan_all_devs") else {
+            return 0;
+        };
+        if let Route::C(h) = route {
+            return cvg::pvscan_all_devs(
+                &GLOBALS.client,
+                &*h,
+                cmd as usize,
+                do_wait != 0,
+                found_vgnames as usize,
+            ) as c_int;
+        }
         if !found_vgnames.is_null() {
             precondition_failed("lvmetad_pvscan_all_devs", "found_vgnames.is_null()");
         }
@@ -180,11 +161,19 @@ pub extern "C" fn lvmetad_pvscan_single(
     changed_vgnames: *mut dm_list,
 ) -> c_int {
     ffi_fn!("lvmetad_pvscan_single", 0, {
-        check!(
-            "lvmetad_pvscan_single",
-            GLOBALS.dispatch.native.is_registered(cmd as usize),
-            0
-        );
+        let Some(route) = for_cmd(cmd as usize, "lvmetad_pvscan_single") else {
+            return 0;
+        };
+        if let Route::C(h) = route {
+            return cvg::pvscan_single(
+                &GLOBALS.client,
+                &*h,
+                cmd as usize,
+                dev as usize,
+                found_vgnames as usize,
+                changed_vgnames as usize,
+            ) as c_int;
+        }
         if !found_vgnames.is_null() || !changed_vgnames.is_null() {
             precondition_failed("lvmetad_pvscan_single", "vgname lists are NULL");
         }
@@ -212,12 +201,31 @@ pub unsafe extern "C" fn lvmetad_pv_found(
     found_vgnames: *mut dm_list,
     changed_vgnames: *mut dm_list,
 ) -> c_int {
-    let _ = (fmt, label_sector);
     ffi_fn!("lvmetad_pv_found", 0, {
         check!("lvmetad_pv_found", !pvid.is_null(), 0);
-        check!("lvmetad_pv_found", vg.is_null(), 0);
         // SAFETY: checked non-NULL; a 32-byte struct id.
-        let want: Vec<u8> = unsafe { (*pvid).uuid }.iter().map(|&b| b as u8).collect();
+        let want: [u8; 32] = unsafe { (*pvid).uuid }.map(|b| b as u8);
+        let Some(route) = for_dev(dev as usize, "lvmetad_pv_found") else {
+            return 0;
+        };
+        if matches!(route, Route::C(_)) || !vg.is_null() {
+            return cvg::pv_found(
+                &GLOBALS.client,
+                route.host(),
+                cmd as usize,
+                &want,
+                dev as usize,
+                if fmt.is_null() {
+                    crate::host::native_vg::FMT_LVM2
+                } else {
+                    fmt as usize
+                },
+                label_sector,
+                vg as usize,
+                found_vgnames as usize,
+                changed_vgnames as usize,
+            ) as c_int;
+        }
         let Some(sd) = open_native(dev, "lvmetad_pv_found") else {
             return 0;
         };
@@ -258,6 +266,12 @@ pub unsafe extern "C" fn lvmetad_pv_gone(devno: libc::dev_t, pv_name: *const c_c
 #[no_mangle]
 pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
     ffi_fn!("lvmetad_pv_gone_by_dev", 0, {
+        if let Some(Route::C(h)) = for_dev(dev as usize, "lvmetad_pv_gone_by_dev") {
+            let Some((devno, name)) = crate::host::vg::VgHost::dev_info(&*h, dev as usize) else {
+                return 0;
+            };
+            return cvg::pv_gone(&GLOBALS.client, devno, &name) as c_int;
+        }
         let Some((_, devno, path)) = dev_info(dev) else {
             precondition_failed(
                 "lvmetad_pv_gone_by_dev",

@@ -7,6 +7,8 @@
 
 pub mod config;
 pub mod native;
+pub mod native_vg;
+pub mod vg;
 
 use std::time::Duration;
 

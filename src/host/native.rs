@@ -59,6 +59,8 @@ pub struct NativeHost {
     fallback: Arc<NativeCmd>,
     name: Mutex<String>,
     sink: Option<LogSink>,
+    /// Devices, VGs and the PV cache of the native VG layer (`native_vg.rs`).
+    pub objects: super::native_vg::NativeObjects,
 }
 
 impl Default for NativeHost {
@@ -75,6 +77,7 @@ impl NativeHost {
             fallback: Arc::new(NativeCmd::new(fallback, "lvm")),
             name: Mutex::new(String::from("lvm")),
             sink: None,
+            objects: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@
 
 use crate::client::{Client, Field};
 use crate::config::{Node, Value};
+use crate::host::vg::{DiskLoc, MdaLoc, PvAreas};
 use crate::host::{CmdId, Level};
 use crate::ondisk::{scan_pv, BlockRead, Log, PvScan, ScannedPv};
 use crate::protocol::TOKEN_UPDATE_IN_PROGRESS as IP;
@@ -211,42 +212,15 @@ pub fn label_scan_all(client: &Client, devs: &[ScanDevice]) -> Vec<Scanned> {
     out
 }
 
-/// The `pvmeta` section LVM sends (tree form: keys carry the blank of `"key = "`).
+/// The `pvmeta` section LVM sends for a scanned PV.
 pub fn pvmeta_node(devno: u64, pv: &ScannedPv) -> Node {
-    let m = pv.pvmeta();
-    let k = |s: &str| format!("{} ", s);
-    let mut c = vec![
-        Node::int(k("device"), devno as i64),
-        Node::int(k("dev_size"), m.dev_size as i64),
-        Node::string(k("format"), m.format),
-        Node::int(k("label_sector"), m.label_sector as i64),
-        Node::string(k("id"), &m.id),
-        Node::int(k("ext_version"), m.ext_version as i64),
-        Node::int(k("ext_flags"), m.ext_flags as i64),
-    ];
-    for (i, mda) in m.mdas.iter().enumerate() {
-        c.push(Node::section(
-            format!("mda{}", i),
-            vec![
-                Node::int(k("ignore"), mda.ignore as i64),
-                Node::int(k("start"), mda.start as i64),
-                Node::int(k("size"), mda.size as i64),
-                Node::int(k("free_sectors"), mda.free_sectors as i64),
-            ],
-        ));
-    }
-    for (prefix, areas) in [("da", &m.das), ("ba", &m.bas)] {
-        for (i, a) in areas.iter().enumerate() {
-            c.push(Node::section(
-                format!("{}{}", prefix, i),
-                vec![
-                    Node::int(k("offset"), a.offset as i64),
-                    Node::int(k("size"), a.size as i64),
-                ],
-            ));
-        }
-    }
-    Node::section("pvmeta", c)
+    pvmeta_tree(
+        devno,
+        "lvm2",
+        pv.label.sector,
+        &pv.label.pv_uuid(),
+        &pv_areas(pv),
+    )
 }
 
 /// The VG as `export_vg_to_config_tree` gives it: the VG section's contents with each
@@ -282,6 +256,125 @@ pub fn vg_export(vg_section: &Node, names: &HashMap<String, String>) -> Node {
         }
     }
     meta
+}
+
+/// Steps 2-5 of `lvmetad_pvscan_all_devs`: wait for another command's update (when
+/// `do_wait`), set the "update in progress" token, retry once when another command took
+/// the update at the same time. Returns the token to restore after the scan, or None
+/// (with LVM's messages) when the update was not started.
+pub fn begin_full_update(client: &mut Client, do_wait: bool) -> Option<Option<String>> {
+    let log = |c: &Client, l: Level, m: &str| c.host().log(l, m);
+    let mut retried = false;
+    loop {
+        let mut replacing = false;
+        if do_wait && client.is_updating(true) {
+            log(
+                client,
+                Level::Warn,
+                "WARNING: lvmetad update is interrupting another update in progress.",
+            );
+            replacing = true;
+        }
+        let future = client.replace_token(Some(IP.to_string()));
+        let mut replaced = false;
+        if !client.token_update(Some(&mut replaced)) {
+            log(client, Level::Error, "Failed to start lvmetad update.");
+            client.replace_token(future);
+            return None;
+        }
+        if !replacing && replaced {
+            client.replace_token(future);
+            if do_wait && !retried {
+                log(
+                    client,
+                    Level::Warn,
+                    "WARNING: lvmetad update in progress, retrying update.",
+                );
+                retried = true;
+                continue;
+            }
+            log(
+                client,
+                Level::Warn,
+                "WARNING: lvmetad update in progress, skipping update.",
+            );
+            return None;
+        }
+        return Some(future);
+    }
+}
+
+/// The `pvmeta` section of `pv_found` (tree form: keys carry the blank of `"key = "`).
+pub fn pvmeta_tree(devno: u64, format: &str, label_sector: u64, uuid: &str, a: &PvAreas) -> Node {
+    let k = |s: &str| format!("{} ", s);
+    let mut c = vec![
+        Node::int(k("device"), devno as i64),
+        Node::int(k("dev_size"), a.dev_size as i64),
+        Node::string(k("format"), format),
+        Node::int(k("label_sector"), label_sector as i64),
+        Node::string(k("id"), uuid),
+        Node::int(k("ext_version"), a.ext_version as i64),
+        Node::int(k("ext_flags"), a.ext_flags as i64),
+    ];
+    for (i, mda) in a.mdas.iter().enumerate() {
+        c.push(Node::section(
+            format!("mda{}", i),
+            vec![
+                Node::int(k("ignore"), mda.ignore as i64),
+                Node::int(k("start"), mda.start as i64),
+                Node::int(k("size"), mda.size as i64),
+                Node::int(k("free_sectors"), mda.free_sectors as i64),
+            ],
+        ));
+    }
+    for (prefix, areas) in [("da", &a.das), ("ba", &a.bas)] {
+        for (i, l) in areas.iter().enumerate() {
+            c.push(Node::section(
+                format!("{}{}", prefix, i),
+                vec![
+                    Node::int(k("offset"), l.offset as i64),
+                    Node::int(k("size"), l.size as i64),
+                ],
+            ));
+        }
+    }
+    Node::section("pvmeta", c)
+}
+
+/// lvmcache's view of a scanned PV.
+pub fn pv_areas(pv: &ScannedPv) -> PvAreas {
+    let m = pv.pvmeta();
+    PvAreas {
+        dev_size: m.dev_size,
+        ext_version: m.ext_version,
+        ext_flags: m.ext_flags,
+        mdas: m
+            .mdas
+            .iter()
+            .map(|x| MdaLoc {
+                ignore: x.ignore,
+                start: x.start,
+                size: x.size,
+                free_sectors: x.free_sectors,
+            })
+            .collect(),
+        das: m
+            .das
+            .iter()
+            .map(|x| DiskLoc {
+                offset: x.offset,
+                size: x.size,
+            })
+            .collect(),
+        bas: m
+            .bas
+            .iter()
+            .map(|x| DiskLoc {
+                offset: x.offset,
+                size: x.size,
+            })
+            .collect(),
+    }
 }
 
 /// Scan state shared by the steps of one command.
@@ -422,39 +515,10 @@ impl<'a> Pvscan<'a> {
             self.log(Level::Error, "Cannot proceed since lvmetad is not active.");
             return false;
         }
-        let mut retried = false;
-        loop {
-            let mut replacing = false;
-            if do_wait && self.client.is_updating(true) {
-                self.log(
-                    Level::Warn,
-                    "WARNING: lvmetad update is interrupting another update in progress.",
-                );
-                replacing = true;
-            }
-            let future = self.client.replace_token(Some(IP.to_string()));
-            let mut replaced = false;
-            if !self.client.token_update(Some(&mut replaced)) {
-                self.log(Level::Error, "Failed to start lvmetad update.");
-                self.client.replace_token(future);
-                return false;
-            }
-            if !replacing && replaced {
-                self.client.replace_token(future);
-                if do_wait && !retried {
-                    self.log(
-                        Level::Warn,
-                        "WARNING: lvmetad update in progress, retrying update.",
-                    );
-                    retried = true;
-                    continue;
-                }
-                self.log(
-                    Level::Warn,
-                    "WARNING: lvmetad update in progress, skipping update.",
-                );
-                return false;
-            }
+        let Some(future) = begin_full_update(self.client, do_wait) else {
+            return false;
+        };
+        {
             self.log(
                 Level::Verbose,
                 "Scanning all devices to initialize lvmetad.",
@@ -525,7 +589,7 @@ impl<'a> Pvscan<'a> {
                     .log(Level::Debug, "lvmetad is disabled, enabling after scan.");
                 self.client.clear_disabled();
             }
-            return true;
+            true
         }
     }
 }
