@@ -14,6 +14,7 @@ use crate::protocol::TOKEN_UPDATE_IN_PROGRESS as IP;
 use crate::wire::{read_message, write_all, TERMINATOR};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -93,6 +94,9 @@ pub struct Client {
     update_timeout: i64,
     pid: u32,
     buf: Vec<u8>,
+    /// `used()`, readable without the client's lock: LVM's `refresh_filters`, called
+    /// by `make_unused` while the client is locked, asks `lvmetad_used()`.
+    used_now: Arc<AtomicBool>,
 }
 
 fn strerror(e: i32) -> String {
@@ -235,7 +239,19 @@ impl Client {
             update_timeout: 0,
             pid: std::process::id(),
             buf: Vec::new(),
+            used_now: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// A live copy of `used()` that can be read while the client is locked.
+    pub fn used_flag(&self) -> Arc<AtomicBool> {
+        self.used_now.clone()
+    }
+
+    fn set_state(&mut self, connected: bool, use_: bool) {
+        self.connected = connected;
+        self.use_ = use_;
+        self.used_now.store(connected && use_, Ordering::SeqCst);
     }
 
     pub fn host(&self) -> &Arc<dyn Host> {
@@ -330,8 +346,7 @@ impl Client {
                 Level::Debug,
                 "Failed to connect to lvmetad: socket not present.",
             );
-            self.connected = false;
-            self.use_ = false;
+            self.set_state(false, false);
             self.cmd = 0;
             return false;
         }
@@ -350,8 +365,7 @@ impl Client {
                     ),
                 );
                 self.handle = Handle::Open(s);
-                self.connected = true;
-                self.use_ = true;
+                self.set_state(true, true);
                 self.cmd = cmd;
                 true
             }
@@ -361,8 +375,7 @@ impl Client {
                     Level::Debug,
                     &format!("Failed to connect to lvmetad: {}", strerror(e)),
                 );
-                self.connected = false;
-                self.use_ = false;
+                self.set_state(false, false);
                 self.cmd = 0;
                 false
             }
@@ -375,8 +388,7 @@ impl Client {
             self.handle = Handle::Closed;
             self.was_connected = true;
         }
-        self.connected = false;
-        self.use_ = false;
+        self.set_state(false, false);
         self.cmd = 0;
     }
 

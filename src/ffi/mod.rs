@@ -52,6 +52,9 @@ use types::{cmd_context, dm_config_value, DM_CFG_STRING};
 struct Globals {
     dispatch: Arc<Dispatch>,
     client: Mutex<Client>,
+    /// The client's `used()`, read by `lvmetad_used` without the lock (LVM's
+    /// refresh_filters asks it from inside `lvmetad_make_unused`).
+    used: Arc<std::sync::atomic::AtomicBool>,
 }
 
 static GLOBALS: LazyLock<Globals> = LazyLock::new(|| {
@@ -65,7 +68,12 @@ static GLOBALS: LazyLock<Globals> = LazyLock::new(|| {
         .native
         .objects
         .set_list_hook(vg::native_list_add_hook());
-    Globals { dispatch, client }
+    let used = client.lock().unwrap_or_else(|e| e.into_inner()).used_flag();
+    Globals {
+        dispatch,
+        client,
+        used,
+    }
 });
 
 fn client() -> MutexGuard<'static, Client> {
@@ -168,7 +176,11 @@ pub extern "C" fn lvmetad_make_unused(cmd: *mut cmd_context) {
 /// 1 when this process uses lvmetad (`lvmetad_used`).
 #[no_mangle]
 pub extern "C" fn lvmetad_used() -> c_int {
-    ffi_fn!("lvmetad_used", 0, client().used() as c_int)
+    ffi_fn!(
+        "lvmetad_used",
+        0,
+        GLOBALS.used.load(std::sync::atomic::Ordering::SeqCst) as c_int
+    )
 }
 
 /// Set the socket path (`lvmetad_set_socket`). The string is copied; NULL selects the
