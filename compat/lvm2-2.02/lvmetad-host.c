@@ -294,6 +294,24 @@ struct area_export {
 	int failed;
 };
 
+/*
+ * An integer child of a node made by libdaemon's config_make_nodes(): it keeps the
+ * text before '=' as the key, trailing blank included ("start "), so the keys are
+ * compared up to the first blank instead of with dm_config_find_int64().
+ */
+static int64_t _child_int(const struct dm_config_node *cn, const char *key)
+{
+	const struct dm_config_node *c;
+	size_t len = strlen(key);
+
+	for (c = cn->child; c; c = c->sib)
+		if (c->key && !strncmp(c->key, key, len) &&
+		    (!c->key[len] || c->key[len] == ' ') &&
+		    c->v && c->v->type == DM_CFG_INT)
+			return c->v->v.i;
+	return 0;
+}
+
 /* One mda as the format's mda_export_text describes it, read back into numbers. */
 static int _export_mda(struct metadata_area *mda, void *data)
 {
@@ -314,10 +332,10 @@ static int _export_mda(struct metadata_area *mda, void *data)
 		return 1;
 
 	m = &x->pv->mdas[x->pv->n_mdas++];
-	m->ignore = dm_config_find_int(cn->child, "ignore", 0);
-	m->start = (uint64_t) dm_config_find_int64(cn->child, "start", 0);
-	m->size = (uint64_t) dm_config_find_int64(cn->child, "size", 0);
-	m->free_sectors = (uint64_t) dm_config_find_int64(cn->child, "free_sectors", 0);
+	m->ignore = (int) _child_int(cn, "ignore");
+	m->start = (uint64_t) _child_int(cn, "start");
+	m->size = (uint64_t) _child_int(cn, "size");
+	m->free_sectors = (uint64_t) _child_int(cn, "free_sectors");
 	return 1;
 }
 
@@ -1035,6 +1053,13 @@ static const struct lvmetad_host_ops _lvm_host = {
 	.str_list_add = _str_list_add,
 	.vgnameid_add = _vgnameid_add,
 };
+
+/*
+ * Nothing in LVM calls into this object, so the linker would leave it out of the lvm
+ * binary (it is a member of liblvm-internal.a); compat/Makefile links with
+ * -Wl,--undefined=lvmetad_rs_lvm2_glue, which pulls it in with its constructor.
+ */
+const int lvmetad_rs_lvm2_glue = LVMETAD_HOST_ABI_VERSION;
 
 /* Before main(), so before LVM's first lvmetad call. */
 __attribute__((constructor))
