@@ -23,6 +23,9 @@ D0=${DEVS[0]} D1=${DEVS[1]} D2=${DEVS[2]} D3=${DEVS[3]} D4=${DEVS[4]}
 le_write_conf
 le_start_daemon "$DAEMON"
 
+# The step files name the binary "lvm", the same for every run.
+lvm() { "$LVM" "$@"; }
+
 # Fixed PV UUIDs: the daemon orders pv_list and dump by a hash of the PV UUID.
 U0=AAAAAA-0000-1111-2222-3333-4444-000000
 U1=BBBBBB-0000-1111-2222-3333-4444-111111
@@ -32,46 +35,46 @@ PVCOLS=+pv_uuid,pv_mda_count,pv_mda_free,pv_mda_used_count,dev_size
 VGCOLS=+vg_uuid,vg_seqno,vg_mda_count,vg_mda_used_count,vg_mda_free
 LVCOLS=+lv_uuid,seg_count
 
-step pvcreate-0          $LVM pvcreate --uuid $U0 --norestorefile "$D0"
-step pvcreate-1          $LVM pvcreate --uuid $U1 --norestorefile "$D1"
-step pvcreate-2          $LVM pvcreate --uuid $U2 --norestorefile "$D2"
-step pvcreate-3          $LVM pvcreate --uuid $U3 --norestorefile --metadatacopies 2 "$D3"
-step pvs-orphans         $LVM pvs -o $PVCOLS
-step vgcreate            $LVM vgcreate vg0 "$D0" "$D1"
-step vgs                 $LVM vgs -o $VGCOLS
-step lvcreate            $LVM lvcreate -an -Zn -L 8M -n lv0 vg0
-step lvs                 $LVM lvs -o $LVCOLS
-step lvrename            $LVM lvrename vg0 lv0 lv1
-step lvs-renamed         $LVM lvs -o $LVCOLS
-step vgextend            $LVM vgextend vg0 "$D2" "$D3"
-step vgs-extended        $LVM vgs -o $VGCOLS
-step pvs-extended        $LVM pvs -o $PVCOLS
-step vgreduce            $LVM vgreduce vg0 "$D2"
-step vgs-reduced         $LVM vgs -o $VGCOLS
-step pvs-reduced         $LVM pvs -o $PVCOLS
-step pvscan-cache        $LVM pvscan --cache
-step pvscan-cache-dev    $LVM pvscan --cache "$D1"
-step pvs                 $LVM pvs -o $PVCOLS
-step vgs-after-scan      $LVM vgs -o $VGCOLS
-step lvs-after-scan      $LVM lvs -o $LVCOLS
+step pvcreate-0          lvm  pvcreate --uuid $U0 --norestorefile "$D0"
+step pvcreate-1          lvm  pvcreate --uuid $U1 --norestorefile "$D1"
+step pvcreate-2          lvm  pvcreate --uuid $U2 --norestorefile "$D2"
+step pvcreate-3          lvm  pvcreate --uuid $U3 --norestorefile --metadatacopies 2 "$D3"
+step pvs-orphans         lvm  pvs -o $PVCOLS
+step vgcreate            lvm  vgcreate vg0 "$D0" "$D1"
+step vgs                 lvm  vgs -o $VGCOLS
+step lvcreate            lvm  lvcreate -an -Zn -L 8M -n lv0 vg0
+step lvs                 lvm  lvs -o $LVCOLS
+step lvrename            lvm  lvrename vg0 lv0 lv1
+step lvs-renamed         lvm  lvs -o $LVCOLS
+step vgextend            lvm  vgextend vg0 "$D2" "$D3"
+step vgs-extended        lvm  vgs -o $VGCOLS
+step pvs-extended        lvm  pvs -o $PVCOLS
+step vgreduce            lvm  vgreduce vg0 "$D2"
+step vgs-reduced         lvm  vgs -o $VGCOLS
+step pvs-reduced         lvm  pvs -o $PVCOLS
+step pvscan-cache        lvm  pvscan --cache
+step pvscan-cache-dev    lvm  pvscan --cache "$D1"
+step pvs                 lvm  pvs -o $PVCOLS
+step vgs-after-scan      lvm  vgs -o $VGCOLS
+step lvs-after-scan      lvm  lvs -o $LVCOLS
 # global_filter change: the token no longer matches, the next command rescans
 step filter-without-d2   le_write_conf "$D0" "$D1" "$D3" "$D4"
-step pvs-filter-changed  $LVM pvs -o $PVCOLS
-step vgs-filter-changed  $LVM vgs -o $VGCOLS
+step pvs-filter-changed  lvm  pvs -o $PVCOLS
+step vgs-filter-changed  lvm  vgs -o $VGCOLS
 step filter-restored     le_write_conf
-step pvs-filter-restored $LVM pvs -o $PVCOLS
+step pvs-filter-restored lvm  pvs -o $PVCOLS
 # duplicate PV: D1's label and metadata copied onto D4
 step dd-duplicate        dd if="$D1" of="$D4" bs=1M count=2 conv=fsync status=none
-step pvscan-cache-dup    $LVM pvscan --cache
-step pvs-dup             $LVM pvs -o $PVCOLS
-step vgs-dup             $LVM vgs -o $VGCOLS
+step pvscan-cache-dup    lvm  pvscan --cache
+step pvs-dup             lvm  pvs -o $PVCOLS
+step vgs-dup             lvm  vgs -o $VGCOLS
 step dd-zero-duplicate   dd if=/dev/zero of="$D4" bs=1M count=2 conv=fsync status=none
-step pvscan-cache-undup  $LVM pvscan --cache
-step pvs-undup           $LVM pvs -o $PVCOLS
-step vgs-undup           $LVM vgs -o $VGCOLS
-step vgremove            $LVM vgremove -f vg0
-step pvremove            $LVM pvremove "$D0" "$D1" "$D2" "$D3"
-step pvs-end             $LVM pvs -o $PVCOLS
+step pvscan-cache-undup  lvm  pvscan --cache
+step pvs-undup           lvm  pvs -o $PVCOLS
+step vgs-undup           lvm  vgs -o $VGCOLS
+step vgremove            lvm  vgremove -f vg0
+step pvremove            lvm  pvremove "$D0" "$D1" "$D2" "$D3"
+step pvs-end             lvm  pvs -o $PVCOLS
 
 le_daemon_check
 exit 0
