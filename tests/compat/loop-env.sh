@@ -15,7 +15,8 @@
 #                                 (stderr to OUT/daemon.log)
 #   step NAME CMD...              run CMD, record NN-NAME.{cmd,out,err,rc} then the daemon's
 #                                 dump and get_global_info (NN-NAME.{dump,info})
-#   ask REQUEST                   print the daemon's reply to REQUEST (token "skip")
+#   ask REQUEST [LINE...]         print the daemon's reply to REQUEST (token "skip",
+#                                 then the given request lines)
 #   le_daemon_check               note (OUT/daemon-died.txt) if the daemon exited
 # Cleanup (daemon, loop devices, WORK) runs on exit.
 
@@ -132,14 +133,16 @@ le_start_daemon() {
     [ -S "$LVM_LVMETAD_SOCKET" ] || { echo "ERROR: $bin did not create its socket" >&2; exit 2; }
 }
 
-# ask(REQUEST): send `request = "REQUEST"` + `token = "skip"`, print the reply (terminator included)
+# ask(REQUEST [LINE...]): send `request = "REQUEST"`, `token = "skip"` and the given
+# lines (e.g. 'name = "vg0"'), print the reply (terminator included)
 ask() {
-    python3 - "$LVM_LVMETAD_SOCKET" "$1" <<'EOP'
+    python3 - "$LVM_LVMETAD_SOCKET" "$@" <<'EOP'
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.settimeout(10)
 s.connect(sys.argv[1])
-s.sendall(b'request = "%s"\ntoken = "skip"\n\n##\n' % sys.argv[2].encode())
+extra = b"".join(a.encode() + b"\n" for a in sys.argv[3:])
+s.sendall(b'request = "%s"\ntoken = "skip"\n%s\n##\n' % (sys.argv[2].encode(), extra))
 buf = b""
 while not buf.endswith(b"\n##\n"):
     c = s.recv(65536)

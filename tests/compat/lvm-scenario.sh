@@ -57,6 +57,21 @@ step pvscan-cache-dev    lvm  pvscan --cache "$D1"
 step pvs                 lvm  pvs -o $PVCOLS
 step vgs-after-scan      lvm  vgs -o $VGCOLS
 step lvs-after-scan      lvm  lvs -o $LVCOLS
+# lvmetad's copy of vg0 marked invalid (set_vg_info with a seqno ahead of it, what a
+# command that died between writing and vg_update leaves): the next reader warns and
+# rereads vg0 from disk, and the next write replaces lvmetad's copy
+invalidate_vg() {
+    local uuid seqno
+    uuid=$(lvm vgs --noheadings -o vg_uuid vg0 2>/dev/null | tr -d ' ')
+    seqno=$(lvm vgs --noheadings -o vg_seqno vg0 2>/dev/null | tr -d ' ')
+    ask set_vg_info 'name = "vg0"' "uuid = \"$uuid\"" "version = $((seqno + 1))" |
+        grep -q 'response = "OK"'
+}
+step invalidate-vg       invalidate_vg
+step vgs-invalid         lvm  vgs -o $VGCOLS
+step lvs-invalid         lvm  lvs -o $LVCOLS
+step lvcreate-2          lvm  lvcreate -an -Zn -L 4M -n lv2 vg0
+step vgs-revalidated     lvm  vgs -o $VGCOLS
 # global_filter change: the token no longer matches, the next command rescans
 step filter-without-d2   le_write_conf "$D0" "$D1" "$D3" "$D4"
 step pvs-filter-changed  lvm  pvs -o $PVCOLS
