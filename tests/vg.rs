@@ -431,3 +431,122 @@ fn without_lvmetad_the_calls_do_nothing_or_fail_as_lvm_does() {
     // the daemon still has vg1
     assert!(e.vg_lookup_raw("vg1").contains("response=\"OK\""));
 }
+
+/// The request/reply pairs `n` (1-based event numbers of requests) of a capture.
+fn capture_pairs(file: &str, reqs: &[usize]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let events = parse_capture(&data_dir().join("captures").join(file));
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut last: Option<(usize, Vec<u8>)> = None;
+    for e in events {
+        match e {
+            Event::Request { bytes, .. } => {
+                i += 1;
+                last = Some((i, bytes));
+            }
+            Event::Reply { bytes, .. } => {
+                i += 1;
+                if let Some((n, req)) = last.take() {
+                    if reqs.contains(&n) {
+                        out.push((req, bytes));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(out.len(), reqs.len());
+    out
+}
+
+/// Serve `script` (answering each request with its recorded reply), return what came.
+fn scripted_peer(
+    script: Vec<(Vec<u8>, Vec<u8>)>,
+) -> (TempDir, PathBuf, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+    use std::io::Write;
+    let dir = TempDir::new("vgrec");
+    let sock = dir.path().join("s");
+    let l = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let t = std::thread::spawn(move || {
+        let (mut c, _) = l.accept().unwrap();
+        let mut got = Vec::new();
+        for (_, reply) in &script {
+            let Some(req) = read_reply(&mut c) else {
+                break;
+            };
+            got.push(req);
+            c.write_all(reply).unwrap();
+        }
+        got
+    });
+    (dir, sock, t)
+}
+
+/// Requests with `pid` and PV `device` names normalised.
+fn norm(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            if t.starts_with("pid =") {
+                "pid =<PID>".to_string()
+            } else if t.starts_with("device=\"") {
+                "\t\t\tdevice=<DEV>".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn scripted_client(sock: &Path, name: &str, token: &str) -> (Arc<NativeHost>, Shared) {
+    let host = Arc::new(NativeHost::new(LvmConfig::empty()).with_sink(Box::new(|_, _| {})));
+    host.register(CMD, Arc::new(NativeCmd::new(LvmConfig::empty(), name)));
+    let mut c = Client::new(host.clone() as Arc<dyn Host>);
+    c.set_socket(Some(sock.to_path_buf()));
+    assert!(c.connect(CMD));
+    c.replace_token(Some(token.to_string()));
+    (host, Mutex::new(c))
+}
+
+#[test]
+fn vg_write_requests_match_lvm_captures() {
+    // capture e, vgcreate: hello, then set_vg_info (19) and vg_update (21)
+    let script = capture_pairs("e-vgcreate-lvcreate.txt", &[1, 19, 21]);
+    let (_d, sock, peer) = scripted_peer(script.clone());
+    let (host, cl) = scripted_client(&sock, "vgcreate", "filter:3108758531");
+    let text = String::from_utf8_lossy(&script[2].0).into_owned();
+    let body = &text
+        [text.find("metadata  {").unwrap() + "metadata  ".len()..text.find("\ntoken").unwrap()];
+    let mut log = Log::new();
+    let vg = NativeVg::from_text(CMD, format!("vg0 {}", body).as_bytes(), &mut log).unwrap();
+    let vg = host.objects.add_vg(vg);
+    assert!(cvg::vg_update_pending(&cl, &*host, vg));
+    assert!(cvg::vg_update_finish(&cl, &*host, vg));
+    drop(cl);
+    let got = peer.join().unwrap();
+    assert_eq!(got.len(), 3);
+    for (g, (want, _)) in got.iter().zip(script.iter()) {
+        assert_eq!(norm(g), norm(want));
+    }
+}
+
+#[test]
+fn vg_lookup_request_matches_lvm_capture() {
+    // capture j, vgextend: hello, vg_lookup by uuid and name (11)
+    let script = capture_pairs("j-vg-changes.txt", &[1, 11]);
+    let (_d, sock, peer) = scripted_peer(script.clone());
+    let (host, cl) = scripted_client(&sock, "vgextend", "filter:3836196111");
+    let id: [u8; 32] = *b"AdzeMt0pVNGwbdTL6q7BZzvyxtOpKcmA";
+    // the recorded PVs' devices do not exist here: LVM's warning for each, VG returned
+    let vg = cvg::vg_lookup(&cl, &*host, CMD, Some("vg1"), Some(&id)).unwrap();
+    assert_eq!(host.objects.vg(vg).unwrap().seqno, 2);
+    assert!(host.objects.vg(vg).unwrap().pvs.iter().all(|p| p.missing));
+    drop(cl);
+    let got = peer.join().unwrap();
+    assert_eq!(got.len(), 2);
+    for (g, (want, _)) in got.iter().zip(script.iter()) {
+        assert_eq!(norm(g), norm(want));
+    }
+}
