@@ -54,7 +54,7 @@ leaked=$(nm -D --defined-only "$lib" | awk '{print $3}' | grep -v '^lvmetad_' ||
 cargo build -q --release --manifest-path "$top/Cargo.toml" --example unzstd
 mkdir -p "$tmp/img"
 "$top/target/release/examples/unzstd" "$tmp/img" \
-    "$top"/tests/data/images/{c01_orphan_default,c09_dup_a,c04_vg1_pv1,c04_vg1_pv2}.img.zst
+    "$top"/tests/data/images/{c01_orphan_default,c09_dup_a,c04_vg1_pv1,c04_vg1_pv2,c08a_vg_foreign_systemid}.img.zst
 export IMAGES=$tmp/img
 
 PC_CFLAGS=$(pkg-config --cflags lvmetad)

@@ -22,16 +22,31 @@
 //! | `lvmetad_cmd_destroy` | extension | |
 //! | `lvmetad_cmd_init_connections` | extension | LVM's `_init_lvmetad` for a native context |
 //! | `lvmetad_set_verbosity` | extension | native message level |
-//! | `lvmetad_pvscan_all_devs` | yes | native contexts (src/ffi/scan.rs) |
-//! | `lvmetad_pvscan_single` | yes | native contexts and devices |
-//! | `lvmetad_pv_found` | yes | native: `vg` NULL, VG read from the device |
+//! | `lvmetad_pvscan_all_devs` | yes | src/ffi/scan.rs; native or LVM host |
+//! | `lvmetad_pvscan_single` | yes | |
+//! | `lvmetad_pv_found` | yes | native with `vg` NULL: VG read from the device |
 //! | `lvmetad_pv_gone` | yes | |
 //! | `lvmetad_pv_gone_by_dev` | yes | |
+//! | `lvmetad_vg_update_pending` | yes | src/ffi/vg.rs |
+//! | `lvmetad_vg_update_finish` | yes | |
+//! | `lvmetad_vg_remove_pending` | yes | |
+//! | `lvmetad_vg_remove_finish` | yes | |
+//! | `lvmetad_vg_clear_outdated_pvs` | yes | |
+//! | `lvmetad_pv_list_to_lvmcache` | yes | |
+//! | `lvmetad_pv_lookup` | yes | `struct id` by value |
+//! | `lvmetad_pv_lookup_by_dev` | yes | |
+//! | `lvmetad_vg_list_to_lvmcache` | yes | |
+//! | `lvmetad_get_vgnameids` | yes | native entries owned by the context |
+//! | `lvmetad_vg_lookup` | yes | |
+//! | `lvmetad_vg_is_foreign` | yes | |
+//! | `lvmetad_validate_global_cache` | yes | |
+//! | `lvmetad_vg_create` | extension | native VG from metadata text |
+//! | `lvmetad_vg_release` | extension | native `release_vg` |
+//! | `lvmetad_vg_seqno` | extension | |
+//! | `lvmetad_vg_export` | extension | malloc()ed text |
 //! | `lvmetad_dev_get` | extension | a native `struct device *` by path |
 //! | `lvmetad_host_register` | extension (compat header) | C host table |
 //! | `lvmetad_host_unregister` | extension (compat header) | |
-//!
-//! The remaining `lvmetad.h` functions (VG operations, lookups) come with the VG layer.
 
 #![allow(clippy::missing_safety_doc)]
 

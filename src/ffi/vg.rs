@@ -181,9 +181,12 @@ fn raw_id(p: *const c_char) -> Option<[u8; 32]> {
 }
 
 macro_rules! vg_fn {
-    ($name:literal, $vg:expr, $f:path) => {
+    ($name:literal, $vg:ident, $f:path) => {
         ffi_fn!($name, 0, {
-            check!($name, !$vg.is_null(), 0);
+            if $vg.is_null() {
+                precondition_failed($name, "!vg.is_null()");
+                return 0;
+            }
             let Some(r) = for_vg($vg as usize, $name) else {
                 return 0;
             };

@@ -527,6 +527,15 @@ impl VgHost for NativeHost {
                 .collect()
         };
         let (pvs, outdated) = (mark(&v.pvs), mark(&v.outdated));
+        // lvmcache_update_vg: the VG's PVs now belong to it in the cache
+        if let Some(c) = g(&self.objects.cache).get_mut(&cmd) {
+            for pv in &v.pvs {
+                if let Some(r) = c.get_mut(&pv.id) {
+                    r.vgname = v.name.clone();
+                    r.vgid = v.id;
+                }
+            }
+        }
         self.objects.with_vg(vg, |v| {
             v.pvs = pvs;
             v.outdated = outdated;
