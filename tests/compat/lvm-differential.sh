@@ -2,8 +2,10 @@
 # Differential test of LVM2 2.02.188's tools built against our liblvmetad.so.0 (compat/)
 # and of our lvmetad daemon: the scenario of lvm-scenario.sh (pvcreate, vgcreate,
 # lvcreate -an -Zn, lvrename, vgextend, vgreduce, pvs/vgs/lvs with uuid/seqno/mda
-# columns, pvscan --cache of all and of one device, a global_filter change, a duplicate
-# PV and its removal, vgremove, pvremove) is run four ways on the same loop devices:
+# columns, pvscan --cache of all and of one device, an invalidated lvmetad copy, renames,
+# tags, LV resizes, vgscan --cache, a missing PV, vgcfgrestore, global_filter changes, a
+# duplicate PV and its removal, vgremove, pvremove) is run four ways on the same loop
+# devices:
 #
 #   stock+stock    stock lvm,  stock lvmetad      (the baseline)
 #   stock+ours     stock lvm,  target/release/lvmetad

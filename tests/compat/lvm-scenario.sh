@@ -72,6 +72,36 @@ step vgs-invalid         lvm  vgs -o $VGCOLS
 step lvs-invalid         lvm  lvs -o $LVCOLS
 step lvcreate-2          lvm  lvcreate -an -Zn -L 4M -n lv2 vg0
 step vgs-revalidated     lvm  vgs -o $VGCOLS
+# metadata-only changes of one VG: rename and back, tags, LV resize and removal
+step vgrename            lvm  vgrename vg0 vgA
+step vgs-renamed         lvm  vgs -o $VGCOLS
+step vgrename-back       lvm  vgrename vgA vg0
+step vgchange-addtag     lvm  vgchange --addtag vgtag vg0
+step lvchange-addtag     lvm  lvchange --addtag lvtag vg0/lv1
+step pvchange-addtag     lvm  pvchange --addtag pvtag "$D0"
+step vgs-tags            lvm  vgs -o +vg_tags,vg_seqno
+step lvs-tags            lvm  lvs -o +lv_tags
+step pvs-tags            lvm  pvs -o +pv_tags
+step lvextend            lvm  lvextend -L +4M vg0/lv1
+step lvreduce            lvm  lvreduce -f -L -4M vg0/lv1
+step lvremove            lvm  lvremove -f vg0/lv2
+step lvs-resized         lvm  lvs -o $LVCOLS
+# one device by number, and vgscan's rescan
+majmin=$(cat "/sys/class/block/$(basename "$D1")/dev")
+step pvscan-cache-majmin lvm  pvscan --cache --major "${majmin%:*}" --minor "${majmin#*:}"
+step vgscan-cache        lvm  vgscan --cache
+# a PV of vg0 hidden by the filter: the VG is partial
+step filter-without-d1   le_write_conf "$D0" "$D2" "$D3" "$D4"
+step vgs-missing-pv      lvm  vgs -o $VGCOLS
+step pvs-missing-pv      lvm  pvs -o $PVCOLS
+step lvs-missing-pv      lvm  lvs -o $LVCOLS
+step filter-with-d1      le_write_conf
+step vgs-pv-back         lvm  vgs -o $VGCOLS
+# vgcfgrestore disables lvmetad (VGRESTORE) and repopulates it
+step vgcfgbackup         lvm  vgcfgbackup -f "$WORK/vg0.backup" vg0
+step vgcfgrestore        lvm  vgcfgrestore -f "$WORK/vg0.backup" vg0
+step vgs-restored        lvm  vgs -o $VGCOLS
+step pvscan-cache-after-restore lvm pvscan --cache
 # global_filter change: the token no longer matches, the next command rescans
 step filter-without-d2   le_write_conf "$D0" "$D1" "$D3" "$D4"
 step pvs-filter-changed  lvm  pvs -o $PVCOLS
