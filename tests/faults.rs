@@ -357,7 +357,7 @@ fn sigkilled_daemon_leaves_socket_and_pidfile_and_a_new_daemon_starts() {
 
 /// LVM's daemon takes the pidfile lock before anything else: a pidfile that cannot be
 /// created is `dm_create_lockfile`'s error, "Already running?" and exit status 13, and
-/// no socket is made.
+/// no socket is made; in the background the waiting parent prints "Already running?".
 #[test]
 fn pidfile_in_an_unwritable_place() {
     let dir = TempDir::new("pidf");
@@ -385,6 +385,24 @@ fn pidfile_in_an_unwritable_place() {
             format!(
                 "Cannot open lockfile [{p}], error was [{why}]\nFailed to acquire lock on {p}. Already running?\n",
                 p = pidf.display()
+            )
+        );
+        assert!(!sock.exists());
+        // in the background (no -f) the child's messages go to /dev/null; the parent
+        // says what went wrong (libdaemon's _daemonise)
+        let o = Command::new(env!("CARGO_BIN_EXE_lvmetad"))
+            .arg("-s")
+            .arg(&sock)
+            .arg("-p")
+            .arg(&pidf)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(13));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            format!(
+                "Failed to acquire lock on {}. Already running?\n",
+                pidf.display()
             )
         );
         assert!(!sock.exists());
