@@ -969,3 +969,53 @@ fn eintr_storm_on_client_and_stop_continue_storm_on_daemon() {
     assert!(host.visible().is_empty(), "{:?}", host.visible());
     assert_eq!(dump(&d.socket), want);
 }
+
+/// `lvmetad-pvscan --cache` processes stopped and continued (SIGSTOP/SIGCONT) over and
+/// over while they scan: each exits 0 without a message, and the cache is a clean
+/// scan's.
+#[test]
+fn stop_continue_storm_on_pvscan_processes() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+    let set = ImageSet::new(&SET, "");
+    let want = clean_dump(&set);
+    let d = DaemonProc::start();
+    for args in [
+        vec!["--cache"],
+        vec!["--cache", set.path(3)],
+        vec!["--cache"],
+    ] {
+        let mut child = set
+            .pvscan_cmd(&d.socket, &args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        // signals only until the process has exited; it is reaped after the storm ends,
+        // so its pid cannot be reused while the storm runs
+        let storm = std::thread::spawn(move || {
+            let mut n = 0u32;
+            loop {
+                let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+                if !matches!(waitid(Id::Pid(pid), flags), Ok(WaitStatus::StillAlive)) {
+                    return n;
+                }
+                kill(pid, Signal::SIGSTOP).unwrap();
+                std::thread::sleep(Duration::from_micros(300));
+                kill(pid, Signal::SIGCONT).unwrap();
+                std::thread::sleep(Duration::from_micros(300));
+                n += 1;
+            }
+        });
+        let (mut out, mut err) = (String::new(), String::new());
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        let n = storm.join().unwrap();
+        let st = child.wait().unwrap();
+        assert!(n > 0);
+        assert_eq!(st.code(), Some(0), "{:?}", args);
+        assert_eq!((out.as_str(), err.as_str()), ("", ""));
+        assert_eq!(dump(&d.socket), want);
+    }
+}
