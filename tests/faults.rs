@@ -170,31 +170,37 @@ fn field<'a>(reply: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {} in {}", key, reply))
 }
 
-/// A proxy between one client and the daemon that forwards until it sees a request
-/// starting with `stop_at`, reports that on the channel, and then forwards nothing more
-/// (the client is left waiting for a reply).
-fn proxy_until(
+/// A proxy between one client and the daemon. The first request for which `hold`
+/// is true is not forwarded: the proxy reports it on the first channel and waits on the
+/// second; a message there forwards it and goes on, the sender dropped forwards nothing
+/// more (the client is left waiting for a reply).
+fn proxy_hold(
     listener: UnixListener,
     daemon: PathBuf,
-    stop_at: &'static [u8],
-) -> mpsc::Receiver<()> {
-    let (tx, rx) = mpsc::channel();
+    hold: fn(&[u8]) -> bool,
+) -> (mpsc::Receiver<()>, mpsc::Sender<()>) {
+    let (held_tx, held_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
     std::thread::spawn(move || {
         let (mut c, _) = listener.accept().unwrap();
         let mut d = UnixStream::connect(&daemon).unwrap();
+        let mut holding = true;
         while let Some(req) = read_reply(&mut c) {
-            if req.starts_with(stop_at) {
-                tx.send(()).unwrap();
-                // hold the connection until the client is gone
-                let _ = read_reply(&mut c);
-                return;
+            if holding && hold(&req) {
+                holding = false;
+                held_tx.send(()).unwrap();
+                if go_rx.recv().is_err() {
+                    // hold the connection until the client is gone
+                    let _ = read_reply(&mut c);
+                    return;
+                }
             }
             d.write_all(&req).unwrap();
             let rep = read_reply(&mut d).unwrap();
             c.write_all(&rep).unwrap();
         }
     });
-    rx
+    (held_rx, go_tx)
 }
 
 /// A `pvscan --cache` process killed (SIGKILL) after it started its update and before it
@@ -202,11 +208,10 @@ fn proxy_until(
 /// command ran with `lvmetad_update_wait_time = wait` (its update's timeout).
 fn kill_a_pvscan_mid_update(set: &ImageSet, d: &DaemonProc, wait: u32) -> u32 {
     let psock = set.dir.path().join(format!("proxy{}", wait));
-    let stopped = proxy_until(
-        UnixListener::bind(&psock).unwrap(),
-        d.socket.clone(),
-        b"request=\"pv_clear_all\"",
-    );
+    let (stopped, never) = proxy_hold(UnixListener::bind(&psock).unwrap(), d.socket.clone(), |r| {
+        r.starts_with(b"request=\"pv_clear_all\"")
+    });
+    drop(never);
     let mut child = set
         .pvscan_cmd(
             &psock,
@@ -594,7 +599,17 @@ impl DeviceSource for FaultDevices {
 
 /// `pvscan --cache [args]` in this process against `socket`: (exit status, messages).
 fn scan_in_process(socket: &Path, devs: &mut FaultDevices, args: &[&str]) -> (i32, Vec<String>) {
-    let host = TestHost::new(1);
+    scan_in_process_waiting(socket, devs, args, 1)
+}
+
+/// The same with `lvmetad_update_wait_time = wait`.
+fn scan_in_process_waiting(
+    socket: &Path,
+    devs: &mut FaultDevices,
+    args: &[&str],
+    wait: i64,
+) -> (i32, Vec<String>) {
+    let host = TestHost::new(wait);
     let mut c = client_for(&host, socket);
     assert!(c.connect(1));
     let mut p = Pvscan::new(&mut c, 1);
@@ -1018,4 +1033,115 @@ fn stop_continue_storm_on_pvscan_processes() {
         assert_eq!((out.as_str(), err.as_str()), ("", ""));
         assert_eq!(dump(&d.socket), want);
     }
+}
+
+/// Spec client.md 7.6 and 6.3: a full scan (wait time 0, so its update never times out)
+/// is taken over by another `pvscan --cache` while it reads devices. When it goes on,
+/// every request it makes is refused, it says so as LVM does and stops using lvmetad:
+/// nothing it sends overwrites the other command's scan.
+#[test]
+fn scan_taken_over_midway_changes_nothing() {
+    let set = ImageSet::new(&SET, "global { lvmetad_update_wait_time = 1 }\n");
+    let want = clean_dump(&set);
+    let d = DaemonProc::start();
+    let (gate, entered) = Gate::new();
+    // the slow scan sees different (empty) images under the same device numbers: had
+    // any of its requests been applied, the dump would differ
+    let mut devs = FaultDevices::new(&[
+        ("c01_orphan_default", Fault::Gate(gate.clone())),
+        ("c03_orphan_0mda", Fault::None),
+    ]);
+    let sock = d.socket.clone();
+    let slow = std::thread::spawn(move || scan_in_process_waiting(&sock, &mut devs, &[], 0));
+    entered.recv().unwrap();
+    let (rc, out, err) = set.pvscan(&d.socket, &["--cache"]);
+    assert_eq!((rc, out.as_str()), (0, ""));
+    assert_eq!(
+        err,
+        "  WARNING: lvmetad is being updated, waiting for 1 more seconds.\n  \
+         WARNING: lvmetad update is interrupting another update in progress.\n"
+    );
+    assert_eq!(dump(&d.socket), want);
+    gate.open();
+    let (rc, msgs) = slow.join().unwrap();
+    assert_eq!(rc, 0);
+    assert_eq!(
+        msgs,
+        vec![
+            "WARNING: lvmetad was updated by another command.",
+            "WARNING: lvmetad was updated by another command.",
+            "WARNING: Not using lvmetad because cache update failed.",
+        ]
+    );
+    assert_eq!(dump(&d.socket), want);
+}
+
+/// Spec client.md 6.4 step 5: a `pvscan --cache` that has sent everything but is taken
+/// over before it ends its update gets `token_mismatch` for its closing `token_update`,
+/// prints LVM's messages, and the other command's scan completes; nothing lost.
+#[test]
+fn scan_ending_after_a_takeover_is_refused() {
+    let set = ImageSet::new(&SET, "global { lvmetad_update_wait_time = 0 }\n");
+    let d = DaemonProc::start();
+    let psock = set.dir.path().join("proxy");
+    let (held, go) = proxy_hold(UnixListener::bind(&psock).unwrap(), d.socket.clone(), |r| {
+        r.starts_with(b"request=\"token_update\"")
+            && !r.windows(18).any(|w| w == b"update in progress")
+    });
+    let first = set
+        .pvscan_cmd(&psock, &["--cache"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first_pid = first.id();
+    held.recv().unwrap();
+    // the second command takes the update over and stops while reading devices
+    let (gate, entered) = Gate::new();
+    let mut devs = FaultDevices::new(&[("c01_orphan_default", Fault::Gate(gate.clone()))]);
+    let sock = d.socket.clone();
+    let host = TestHost::new(1);
+    let h2 = host.clone();
+    let second = std::thread::spawn(move || {
+        let mut c = client_for(&h2, &sock);
+        assert!(c.connect(1));
+        let mut p = Pvscan::new(&mut c, 1);
+        let ok = p.pvscan_all_devs(&mut devs, true);
+        (ok, std::process::id())
+    });
+    entered.recv().unwrap();
+    go.send(()).unwrap();
+    let o = first.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let me = std::process::id();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "  Received token update mismatch expected \"update in progress\" our token \"{}\" update_pid {} our pid {}\n  \
+             WARNING: lvmetad was updated by another command (pid {}).\n",
+            image_token(),
+            me,
+            first_pid,
+            me
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "  Failed to update lvmetad token after device scan.\n  \
+         WARNING: Not using lvmetad because cache update failed.\n"
+    );
+    gate.open();
+    assert!(second.join().unwrap().0);
+    assert_eq!(
+        host.visible(),
+        vec![
+            "WARNING: lvmetad is being updated, waiting for 1 more seconds.",
+            "WARNING: lvmetad update is interrupting another update in progress.",
+        ]
+    );
+    // the second scan saw only one device: it is what the cache holds
+    let mut one = FaultDevices::new(&[("c01_orphan_default", Fault::None)]);
+    let clean = DaemonProc::start();
+    assert_eq!(scan_in_process(&clean.socket, &mut one, &[]), (0, vec![]));
+    assert_eq!(dump(&d.socket), dump(&clean.socket));
 }
