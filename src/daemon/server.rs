@@ -213,7 +213,9 @@ fn open_socket(path: &Path) -> Result<UnixListener, String> {
     Ok(l)
 }
 
-fn daemonise() -> Result<(), i32> {
+/// Fork; the parent waits for the child to be ready (SIGTERM from it) or to exit, and
+/// then exits, saying why a child that failed did (libdaemon's `_daemonise`).
+fn daemonise(pidfile: Option<&Path>) -> Result<(), i32> {
     use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
     use nix::unistd::{fork, ForkResult};
     install_signals();
@@ -229,8 +231,13 @@ fn daemonise() -> Result<(), i32> {
             }
             match waitpid(child, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::Exited(_, code)) => {
-                    if code != EXIT_ALREADYRUNNING {
-                        eprintln!("Child exited with code {}", code);
+                    // the child's own messages went to /dev/null
+                    match (code, pidfile) {
+                        (EXIT_ALREADYRUNNING, Some(p)) => eprintln!(
+                            "Failed to acquire lock on {}. Already running?",
+                            p.display()
+                        ),
+                        _ => eprintln!("Child exited with code {}", code),
                     }
                     std::process::exit(code);
                 }
@@ -288,7 +295,7 @@ fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
 pub fn run(opts: Options) -> i32 {
     std::env::set_var("LC_ALL", "C");
     if !opts.foreground {
-        if let Err(code) = daemonise() {
+        if let Err(code) = daemonise(opts.pidfile.as_deref()) {
             return code;
         }
     }

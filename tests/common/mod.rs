@@ -1,6 +1,8 @@
 //! Shared test helpers: run the real daemon binary on a private socket, read capture files.
 #![allow(dead_code)]
 
+pub mod images;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
