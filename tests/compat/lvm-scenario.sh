@@ -110,6 +110,8 @@ step filter-restored     le_write_conf
 step pvs-filter-restored lvm  pvs -o $PVCOLS
 # duplicate PV: D1's label and metadata copied onto D4
 step dd-duplicate        dd if="$D1" of="$D4" bs=1M count=2 conv=fsync status=none
+step pvscan-cache-dup-dev lvm pvscan --cache "$D4"
+step pvs-dup-dev         lvm  pvs -o $PVCOLS
 step pvscan-cache-dup    lvm  pvscan --cache
 step pvs-dup             lvm  pvs -o $PVCOLS
 step vgs-dup             lvm  vgs -o $VGCOLS
