@@ -9,7 +9,8 @@ OUTDIR/<run>.norm and every RUN is compared with BASE file by file.
 
 Normalised: LVM UUIDs (xxxxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx) renumbered by order of first
 appearance over the files of a run (in file-name order), LV creation_time and creation_host
-values, daemon_pid and non-zero update_begin in get_global_info replies. Not compared:
+values, daemon_pid and non-zero update_begin in get_global_info replies, the pid in
+pvscan's "pvscan[PID] ..." lines. Not compared:
 daemon.log (each daemon's own stderr).
 
 Prints one line per step (same, or DIFF(parts) per run) and a RESULT line; exit status 0
@@ -48,6 +49,7 @@ def normalise(out, run):
         data = re.sub(rb'creation_host ?= ?"[^"]*"', b'creation_host=<H>', data)
         data = re.sub(rb'(?m)^daemon_pid = \d+$', b'daemon_pid = <PID>', data)
         data = re.sub(rb'(?m)^update_begin = [1-9]\d*$', b'update_begin = <T>', data)
+        data = re.sub(rb'pvscan\[\d+\]', b'pvscan[<PID>]', data)
         open(os.path.join(dst, f), "wb").write(data)
     return dst
 

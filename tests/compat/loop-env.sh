@@ -8,6 +8,7 @@
 #   le_setup N                    N sparse 32 MiB images on loop devices -> DEVS[0..N-1],
 #                                 WORK (temp dir), OUT/devices.txt; LOOP_DEVS (N paths,
 #                                 must be free) picks the devices, else the first free ones
+#   le_setup_files FILE...        the same with copies of image files (.zst: zstd -dc)
 #   le_write_conf [DEV...]        WORK/conf/lvm.conf with a global_filter accepting the
 #                                 given devices (default: all of DEVS); OUT/lvm.conf
 #                                 (first call only) with WORK replaced by <work>
@@ -53,14 +54,39 @@ trap le_cleanup EXIT
 trap 'exit 130' INT TERM
 
 le_setup() {
-    local n=$1 i d
+    local n=$1 i
+    le_workdir
+    for ((i = 0; i < n; i++)); do
+        truncate -s 32M "$WORK/pv$i.img" || { echo "ERROR: cannot create image files in $WORK" >&2; exit 2; }
+    done
+    le_attach "$n"
+}
+
+# le_setup_files FILE...: as le_setup, with copies of the given images (FILE.zst is
+# decompressed) as pv0.img, pv1.img, ... in that order.
+le_setup_files() {
+    local i=0 f
+    le_workdir
+    for f in "$@"; do
+        case $f in
+            *.zst) zstd -q -dc "$f" > "$WORK/pv$i.img" ;;
+            *) cp "$f" "$WORK/pv$i.img" ;;
+        esac || { echo "ERROR: cannot copy $f to $WORK" >&2; exit 2; }
+        i=$((i + 1))
+    done
+    le_attach "$i"
+}
+
+le_workdir() {
     mkdir -p "$OUT"
     OUT=$(cd "$OUT" && pwd)
     rm -f "$OUT"/[0-9][0-9]-* "$OUT/daemon-died.txt"
     WORK=$(mktemp -d /tmp/lvmetad-compat.XXXXXX)
-    for ((i = 0; i < n; i++)); do
-        truncate -s 32M "$WORK/pv$i.img" || { echo "ERROR: cannot create image files in $WORK" >&2; exit 2; }
-    done
+}
+
+# le_attach N: WORK/pv0.img .. pv<N-1>.img on loop devices
+le_attach() {
+    local n=$1 i d
     if [ -n "${LOOP_DEVS:-}" ]; then
         i=0
         for d in $LOOP_DEVS; do

@@ -1,10 +1,12 @@
 #!/bin/bash
 # Differential test of LVM2 2.02.188's tools built against our liblvmetad.so.0 (compat/)
-# and of our lvmetad daemon: the scenario of lvm-scenario.sh (pvcreate, vgcreate,
+# and of our lvmetad daemon: two scenarios, lvm-scenario.sh ("basic": pvcreate, vgcreate,
 # lvcreate -an -Zn, lvrename, vgextend, vgreduce, pvs/vgs/lvs with uuid/seqno/mda
 # columns, pvscan --cache of all and of one device, an invalidated lvmetad copy, renames,
 # tags, LV resizes, vgscan --cache, a missing PV, vgcfgrestore, global_filter changes, a
-# duplicate PV and its removal, vgremove, pvremove) is run four ways on the same loop
+# duplicate PV and its removal, vgremove, pvremove) and lvm-images-scenario.sh ("images":
+# the recorded PV images: several VGs, 0-mda PV, wrapped metadata, foreign and exported
+# VGs, a damaged label), each run four ways on the same loop
 # devices:
 #
 #   stock+stock    stock lvm,  stock lvmetad      (the baseline)
@@ -22,7 +24,9 @@
 #                or LVM2_PREFIX/sbin/{lvm,lvmetad} when LVM2_PREFIX (an install prefix) is
 #                set. compat/build/lvm is (re)built with make -C compat unless NO_BUILD=1.
 #   COMBOS       the combinations to compare with the baseline (default: all three)
-#   OUTDIR       default /tmp/lvmetad-lvm-differential: one directory per combination
+#   SCENARIOS    "basic" (lvm-scenario.sh, sparse images) and/or "images"
+#                (lvm-images-scenario.sh, the recorded PV images); default both
+#   OUTDIR       default /tmp/lvmetad-lvm-differential: OUTDIR/<scenario>/<combination>
 #                (raw) and <combination>.norm (normalised)
 #
 # Needs root and loop devices (skips without them); no device-mapper is used. Exit status
@@ -48,6 +52,7 @@ OUR_DAEMON=$repo/target/release/lvmetad
 COMPAT_LVM=$repo/compat/build/lvm
 OUT=${1:-/tmp/lvmetad-lvm-differential}
 COMBOS=${COMBOS:-stock+ours compat+stock compat+ours}
+SCENARIOS=${SCENARIOS:-basic images}
 
 for f in "$STOCK_LVM" "$STOCK_DAEMON"; do
     [ -x "$f" ] || { echo "ERROR: $f not found (is $LVM2_SRCDIR built?)" >&2; exit 2; }
@@ -65,40 +70,48 @@ fi
 
 lvm_of() { case $1 in stock) echo "$STOCK_LVM" ;; compat) echo "$COMPAT_LVM" ;; esac; }
 daemon_of() { case $1 in stock) echo "$STOCK_DAEMON" ;; ours) echo "$OUR_DAEMON" ;; esac; }
+script_of() { case $1 in basic) echo "$here/lvm-scenario.sh" ;; images) echo "$here/lvm-images-scenario.sh" ;; esac; }
 
-mkdir -p "$OUT"
-rm -rf "$OUT"/stock+* "$OUT"/compat+*
-
+# run SCENARIO COMBINATION: the scenario's results in OUT/SCENARIO/COMBINATION
 run() {
-    local combo=$1 l d res
+    local scen=$1 combo=$2 l d sc res
     l=$(lvm_of "${combo%+*}")
     d=$(daemon_of "${combo#*+}")
+    sc=$(script_of "$scen")
     [ -n "$l" ] && [ -n "$d" ] || { echo "ERROR: unknown combination $combo" >&2; exit 2; }
+    [ -n "$sc" ] || { echo "ERROR: unknown scenario $scen" >&2; exit 2; }
     [ -x "$l" ] || { echo "ERROR: $l not built" >&2; exit 2; }
     [ -x "$d" ] || { echo "ERROR: $d not built (make build)" >&2; exit 2; }
-    echo "== $combo: lvm $l, lvmetad $d"
-    res=$(LVM=$l DAEMON=$d "$here/lvm-scenario.sh" "$OUT/$combo")
+    echo "== $scen $combo: lvm $l, lvmetad $d"
+    res=$(LVM=$l DAEMON=$d "$sc" "$OUT/$scen/$combo")
     echo "$res" | grep -v '^[0-9][0-9] ' | sed 's/^/   /'
     echo "$res" | grep -q '^[0-9][0-9] ' && echo "   $(echo "$res" | grep -c '^[0-9][0-9] ') steps"
-    case "$res" in SKIP:*) [ "$combo" = stock+stock ] && { echo "$res"; exit 0; }
-        echo "ERROR: $combo skipped after the baseline ran: $res" >&2; exit 2 ;; esac
+    case "$res" in SKIP:*) [ "$combo" = stock+stock ] && return 1
+        echo "ERROR: $scen $combo skipped after the baseline ran: $res" >&2; exit 2 ;; esac
+    return 0
 }
 
-run stock+stock
-export LOOP_DEVS
-LOOP_DEVS=$(tr '\n' ' ' < "$OUT/stock+stock/devices.txt")
-for c in $COMBOS; do
-    run "$c"
-done
-
-echo
-python3 "$here/compare-runs.py" "$OUT" stock+stock $COMBOS
-rc=$?
-if [ $rc != 0 ]; then
+rc=0
+for scen in $SCENARIOS; do
+    mkdir -p "$OUT/$scen"
+    rm -rf "$OUT/$scen"/stock+* "$OUT/$scen"/compat+*
+    unset LOOP_DEVS
+    run "$scen" stock+stock || { echo "SKIP: $scen (baseline skipped)"; continue; }
+    export LOOP_DEVS
+    LOOP_DEVS=$(tr '\n' ' ' < "$OUT/$scen/stock+stock/devices.txt")
     for c in $COMBOS; do
-        echo
-        echo "==== diff stock+stock $c"
-        diff -r -u "$OUT/stock+stock.norm" "$OUT/$c.norm" | head -400
+        run "$scen" "$c"
     done
-fi
+    echo
+    echo "==== $scen"
+    python3 "$here/compare-runs.py" "$OUT/$scen" stock+stock $COMBOS || {
+        rc=1
+        for c in $COMBOS; do
+            echo
+            echo "==== diff $scen: stock+stock $c"
+            diff -r -u "$OUT/$scen/stock+stock.norm" "$OUT/$scen/$c.norm" | head -400
+        done
+    }
+    echo
+done
 exit $rc
