@@ -19,7 +19,7 @@ REALNAME := liblvmetad.so.$(VERSION)
 CBINDGEN ?= cbindgen
 CBINDGEN_VERSION := 0.29.2
 
-.PHONY: all build test rust-test c-test demo install uninstall clean lint header check-header
+.PHONY: all build test rust-test c-test compat-test demo install uninstall clean lint header check-header
 
 all: build
 
@@ -32,7 +32,11 @@ rust-test:
 c-test: build
 	BIN=$(CURDIR)/$(REL) c-tests/run.sh
 
-test: rust-test c-test
+# LVM's own tools linked against us vs stock LVM (needs LVM2_SRCDIR; skips without it)
+compat-test: build
+	tests/compat/lvm-differential.sh
+
+test: rust-test c-test compat-test
 
 lint: check-header
 	$(CARGO) fmt --all -- --check
