@@ -44,7 +44,7 @@ lint: check-header
 
 # Fuzzing (docs/fuzzing.md). The smoke run builds every target, regenerates the seeds
 # and runs each target briefly; it fails on a crash.
-FUZZ_SMOKE_SECS ?= 15
+FUZZ_SMOKE_SECS ?= 10
 fuzz-smoke:
 	FUZZ_SMOKE_SECS=$(FUZZ_SMOKE_SECS) fuzz/smoke.sh
 

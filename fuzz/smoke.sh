@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # CI smoke run of every fuzz target: build them (libFuzzer, no sanitizer: the code
 # under test is safe Rust; debug assertions and overflow checks on), regenerate the
-# seeds, then run each target for FUZZ_SMOKE_SECS seconds (default 15). Fails on the
+# seeds, then run each target for FUZZ_SMOKE_SECS seconds (default 10). Fails on the
 # first crash, leaving the input in fuzz/artifacts/TARGET/. Needs nightly and
 # cargo-fuzz 0.12.0. Run from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")"
-secs=${FUZZ_SMOKE_SECS:-15}
+secs=${FUZZ_SMOKE_SECS:-10}
 targets=$(sed -n 's/^name = "\(.*\)"/\1/p' Cargo.toml | grep -v '^lvmetad-fuzz$')
 cargo +nightly fuzz build -s none
 ./make-seeds.sh
