@@ -564,9 +564,11 @@ fn strtoll(s: &[u8]) -> Option<i64> {
             Some(d) => d as i128,
             None => break,
         };
-        acc = acc * base as i128 + d;
-        if acc > (i64::MAX as i128) + 1 {
-            overflow = true;
+        // once out of range, only consume the remaining digits (the i128 would
+        // overflow too after 38 of them)
+        if !overflow {
+            acc = acc * base as i128 + d;
+            overflow = acc > (i64::MAX as i128) + 1;
         }
         i += 1;
     }
@@ -681,6 +683,20 @@ mod tests {
             Some(vec![Value::Int(i64::MIN)])
         );
         assert!(parse_str("a=9223372036854775808").is_err());
+        // more digits than an i128 holds (found by fuzzing: an overflow panic with
+        // overflow checks on); ERANGE, or the creation_time default
+        let long = "4567890123456789012345678901234567890123456789012345678901234567890";
+        assert!(parse_str(&format!("a={long}\nb=1")).is_err());
+        assert!(parse_str(&format!("a=-{long}")).is_err());
+        assert!(parse_str(&format!("a=0{}", "1234567".repeat(10))).is_err());
+        assert!(parse_str(&format!("a=0x{long}{long}")).is_err());
+        assert_eq!(
+            one(&format!("creation_time={long}"))
+                .values
+                .clone()
+                .map(Vec::from),
+            Some(vec![Value::Int(1527120000)])
+        );
         let d = parse_str("creation_time=99999999999999999999\nb=1\nc=[1,99999999999999999999]");
         assert!(d.is_err());
         let d = parse_str("creation_time=99999999999999999999\nb=1\nc=-1").unwrap();

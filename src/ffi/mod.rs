@@ -517,3 +517,191 @@ pub extern "C" fn lvmetad_host_unregister() {
             .unwrap_or_else(|e| e.into_inner()) = None;
     })
 }
+
+/// The pointer handling of the C ABI without sockets or files (also run under Miri:
+/// `make miri`). One test: the functions share the library's global client and host.
+#[cfg(test)]
+mod tests {
+    use super::scan::{lvmetad_pv_found, lvmetad_pv_gone_by_dev};
+    use super::types::{dm_config_value_v, id, DM_CFG_INT};
+    use super::*;
+    use std::os::raw::c_void;
+
+    static LOGGED: Mutex<Vec<(c_int, String)>> = Mutex::new(Vec::new());
+
+    unsafe extern "C" fn log_cb(baton: *mut c_void, level: c_int, msg: *const c_char) {
+        assert_eq!(baton as usize, 0x5eed);
+        // SAFETY: the library passes a NUL-terminated string valid for the call.
+        let m = unsafe { CStr::from_ptr(msg) }
+            .to_string_lossy()
+            .into_owned();
+        LOGGED.lock().unwrap().push((level, m));
+    }
+
+    unsafe extern "C" fn name_cb(_: *mut c_void) -> *const c_char {
+        c"fuzzcmd".as_ptr()
+    }
+
+    fn null<T>() -> *mut T {
+        std::ptr::null_mut()
+    }
+
+    fn take_log() -> Vec<(c_int, String)> {
+        std::mem::take(&mut *LOGGED.lock().unwrap())
+    }
+
+    fn string_value(s: &CStr, next: *mut dm_config_value) -> dm_config_value {
+        dm_config_value {
+            type_: DM_CFG_STRING,
+            v: dm_config_value_v { str_: s.as_ptr() },
+            next,
+            format_flags: 0,
+        }
+    }
+
+    #[test]
+    fn pointers_are_checked_and_converted() {
+        // cstr
+        // SAFETY: NULL and valid NUL-terminated strings.
+        unsafe {
+            assert_eq!(cstr(std::ptr::null()), None);
+            assert_eq!(cstr(c"".as_ptr()), Some(&b""[..]));
+            assert_eq!(cstr(c"a b".as_ptr()), Some(&b"a b"[..]));
+        }
+
+        // the host table: NULL and a wrong version are refused, a good one is copied
+        // SAFETY: NULL, then pointers to live tables.
+        unsafe {
+            assert_eq!(lvmetad_host_register(std::ptr::null()), 0);
+            let mut ops = lvmetad_host_ops {
+                abi_version: LVMETAD_HOST_ABI_VERSION + 1,
+                baton: std::ptr::without_provenance_mut(0x5eed),
+                config_int: None,
+                cmd_name: Some(name_cb),
+                log: Some(log_cb),
+                refresh_filters: None,
+                random: None,
+                test_mode: None,
+            };
+            assert_eq!(lvmetad_host_register(&ops), 0);
+            ops.abi_version = LVMETAD_HOST_ABI_VERSION;
+            assert_eq!(lvmetad_host_register(&ops), 1);
+        } // the caller's table is gone: the library uses its copy from here on
+        take_log();
+        assert_eq!(GLOBALS.dispatch.cmd_name(), "fuzzcmd");
+
+        // the token from a libdevmapper value list: the leading strings only
+        let mut tail = dm_config_value {
+            type_: DM_CFG_INT,
+            v: dm_config_value_v { i: 7 },
+            next: std::ptr::null_mut(),
+            format_flags: 0,
+        };
+        let mut second = string_value(c"r|.*|", &mut tail);
+        let first = string_value(c"a|^/dev/sda$|", &mut second);
+        // SAFETY: a well-formed list on the stack.
+        unsafe { lvmetad_set_token(&first) };
+        let want = crate::client::token::filter_token(Some(&[
+            crate::config::Value::str(b"a|^/dev/sda$|"),
+            crate::config::Value::str(b"r|.*|"),
+        ]));
+        assert_eq!(client().token(), want);
+        // a STRING value with a NULL string ends the list
+        let nul = dm_config_value {
+            type_: DM_CFG_STRING,
+            v: dm_config_value_v {
+                str_: std::ptr::null(),
+            },
+            next: std::ptr::null_mut(),
+            format_flags: 0,
+        };
+        let first = string_value(c"r|.*|", &nul as *const _ as *mut _);
+        // SAFETY: as above.
+        unsafe { lvmetad_set_token(&first) };
+        assert_eq!(
+            client().token(),
+            crate::client::token::filter_token(Some(&[crate::config::Value::str(b"r|.*|")]))
+        );
+        // SAFETY: NULL is allowed.
+        unsafe { lvmetad_set_token(std::ptr::null()) };
+        assert_eq!(client().token(), "filter:0");
+        lvmetad_release_token();
+        assert_eq!(client().token(), "none");
+
+        // never connected: "send error", given as a static C string (or not at all)
+        let mut reason: *const c_char = std::ptr::null();
+        // SAFETY: a valid out pointer, then NULL.
+        unsafe {
+            assert_eq!(lvmetad_is_disabled(std::ptr::null_mut(), &mut reason), 1);
+            assert_eq!(CStr::from_ptr(reason), c"send error");
+            assert_eq!(
+                lvmetad_is_disabled(std::ptr::null_mut(), std::ptr::null_mut()),
+                1
+            );
+        }
+        for r in ["response error", "duplicate PVs were found", "other"] {
+            // SAFETY: static NUL-terminated strings.
+            let s = unsafe { CStr::from_ptr(static_reason(r)) };
+            let want = if r == "other" { "<unknown>" } else { r };
+            assert_eq!(s.to_str().unwrap(), want);
+        }
+
+        // NULL and foreign pointers are refused with LVM-style internal errors
+        take_log();
+        // SAFETY: the functions check these pointers before using them.
+        unsafe {
+            lvmetad_set_disabled(std::ptr::null_mut(), std::ptr::null());
+            lvmetad_cmd_destroy(std::ptr::without_provenance_mut(0x1000));
+            lvmetad_cmd_destroy(std::ptr::null_mut());
+            assert!(scan::lvmetad_dev_get(
+                std::ptr::without_provenance_mut(0x1000),
+                c"/dev/x".as_ptr()
+            )
+            .is_null());
+            let pvid = id {
+                uuid: [b'x' as i8; 32],
+            };
+            let (c, p) = (std::ptr::null(), &pvid as *const id);
+            assert_eq!(
+                lvmetad_pv_found(null(), c, null(), null(), 1, null(), null(), null()),
+                0
+            );
+            let vg = std::ptr::without_provenance_mut(0x1000);
+            assert_eq!(
+                lvmetad_pv_found(null(), p, null(), null(), 1, vg, null(), null()),
+                0
+            );
+        }
+        assert_eq!(
+            lvmetad_pv_gone_by_dev(std::ptr::without_provenance_mut(0x1000)),
+            0
+        );
+        assert_eq!(
+            lvmetad_cmd_init_connections(std::ptr::without_provenance_mut(0x1000)),
+            0
+        );
+        let log: Vec<String> = take_log()
+            .into_iter()
+            .map(|(l, m)| {
+                assert_eq!(l, 0);
+                m
+            })
+            .collect();
+        assert_eq!(
+            log,
+            [
+                "Internal error: lvmetad_set_disabled: assertion '!reason.is_null()' failed",
+                "Internal error: lvmetad_cmd_destroy: assertion 'GLOBALS.dispatch.native.is_registered(cmd as usize)' failed",
+                "Internal error: lvmetad_cmd_destroy: assertion 'GLOBALS.dispatch.native.is_registered(cmd as usize)' failed",
+                "Internal error: lvmetad_dev_get: assertion 'GLOBALS.dispatch.native.is_registered(cmd as usize)' failed",
+                "Internal error: lvmetad_pv_found: assertion '!pvid.is_null()' failed",
+                "Internal error: lvmetad_pv_found: assertion 'vg.is_null()' failed",
+                "Internal error: lvmetad_pv_gone_by_dev: assertion 'dev is a device from lvmetad_dev_get' failed",
+                "Internal error: lvmetad_cmd_init_connections: assertion 'GLOBALS.dispatch.native.is_registered(cmd as usize)' failed",
+            ]
+        );
+
+        lvmetad_host_unregister();
+        assert_eq!(GLOBALS.dispatch.cmd_name(), "lvm");
+    }
+}
