@@ -266,8 +266,10 @@ pub unsafe extern "C" fn lvmetad_pv_gone(devno: libc::dev_t, pv_name: *const c_c
 #[no_mangle]
 pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
     ffi_fn!("lvmetad_pv_gone_by_dev", 0, {
-        if let Some(Route::C(h)) = for_dev(dev as usize, "lvmetad_pv_gone_by_dev") {
-            let Some((devno, name)) = crate::host::vg::VgHost::dev_info(&*h, dev as usize) else {
+        let native_dev = GLOBALS.dispatch.native.objects.dev(dev as usize).is_some();
+        if let (false, Some(h)) = (native_dev, super::vg::c_host()) {
+            let Some((devno, name)) = crate::host::vg::VgHost::dev_info(&h, dev as usize) else {
+                precondition_failed("lvmetad_pv_gone_by_dev", "dev is a device of the host");
                 return 0;
             };
             return cvg::pv_gone(&GLOBALS.client, devno, &name) as c_int;

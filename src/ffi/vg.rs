@@ -40,6 +40,15 @@ fn native() -> &'static NativeHost {
     &GLOBALS.dispatch.native
 }
 
+/// The registered version-2 table, if any (no message).
+pub(super) fn c_host() -> Option<CHost> {
+    GLOBALS
+        .dispatch
+        .table()
+        .filter(|t| t.v2.vg_info.is_some())
+        .map(CHost)
+}
+
 fn c_route(func: &str) -> Option<Route> {
     match GLOBALS.dispatch.table() {
         Some(t) if t.v2.vg_info.is_some() => Some(Route::C(Box::new(CHost(t)))),
