@@ -448,19 +448,33 @@ pub fn pv_populate(
     h.lvmcache_add_pv(cmd, fmt, &rec) && complete
 }
 
+/// A list request (`pv_list`, `vg_list`) checked by `_lvmetad_handle_reply`.
+enum Listed {
+    /// lvmetad is not used (only when the caller checks).
+    Unused,
+    Failed,
+    Reply(super::DaemonReply),
+}
+
+fn list_request(cl: &Shared, id: &str, check_used: bool) -> Listed {
+    let mut c = lock(cl);
+    if check_used && !c.used() {
+        return Listed::Unused;
+    }
+    let r = c.send(id, &[]);
+    if !c.handle_reply(&r, id, "", None) {
+        return Listed::Failed;
+    }
+    Listed::Reply(r)
+}
+
 /// `lvmetad_pv_list_to_lvmcache(cmd)`: every PV lvmetad knows into lvmcache.
 pub fn pv_list_to_lvmcache(cl: &Shared, h: &dyn VgHost, cmd: CmdId) -> bool {
     let host = host_of(cl);
-    let reply = {
-        let mut c = lock(cl);
-        if !c.used() {
-            return true;
-        }
-        let r = c.send("pv_list", &[]);
-        if !c.handle_reply(&r, "pv_list", "", None) {
-            return false;
-        }
-        r
+    let reply = match list_request(cl, "pv_list", true) {
+        Listed::Unused => return true,
+        Listed::Failed => return false,
+        Listed::Reply(r) => r,
     };
     if let Some(pvs) = reply
         .tree
@@ -651,16 +665,10 @@ pub fn vg_lookup(
 /// `lvmetad_vg_list_to_lvmcache(cmd)`: look every VG up, for lvmcache's sake.
 pub fn vg_list_to_lvmcache(cl: &Shared, h: &dyn VgHost, cmd: CmdId) -> bool {
     let host = host_of(cl);
-    let reply = {
-        let mut c = lock(cl);
-        if !c.used() {
-            return true;
-        }
-        let r = c.send("vg_list", &[]);
-        if !c.handle_reply(&r, "vg_list", "", None) {
-            return false;
-        }
-        r
+    let reply = match list_request(cl, "vg_list", true) {
+        Listed::Unused => return true,
+        Listed::Failed => return false,
+        Listed::Reply(r) => r,
     };
     let ids: Vec<[u8; 32]> = reply
         .tree
@@ -684,13 +692,8 @@ pub fn vg_list_to_lvmcache(cl: &Shared, h: &dyn VgHost, cmd: CmdId) -> bool {
 /// `lvmetad_get_vgnameids(cmd, list)`: append every VG's name and id to `list`.
 pub fn get_vgnameids(cl: &Shared, h: &dyn VgHost, cmd: CmdId, list: ListId) -> bool {
     let host = host_of(cl);
-    let reply = {
-        let mut c = lock(cl);
-        let r = c.send("vg_list", &[]);
-        if !c.handle_reply(&r, "vg_list", "", None) {
-            return false;
-        }
-        r
+    let Listed::Reply(reply) = list_request(cl, "vg_list", false) else {
+        return false;
     };
     let Some(vgs) = reply
         .tree
