@@ -11,7 +11,7 @@
 use super::{Client, Field};
 use crate::config::{find_int, find_str, Node};
 use crate::host::vg::{
-    DevId, DiskLoc, FmtId, ListId, Lockd, MdaLoc, PvAreas, PvRecord, VgHost, VgId,
+    DevId, DiskLoc, FmtId, ListId, Lockd, MdaLoc, PvAreas, PvRecord, VgHost, VgId, VgInfo,
 };
 use crate::host::{CmdId, Host, Level};
 use crate::ondisk::label::format_pvid;
@@ -54,6 +54,21 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `set_vg_info` for the VG: `version` is the announced seqno, or 0 for a pending
+/// removal (either way the daemon marks its copy invalid).
+fn set_vg_info(c: &mut Client, info: &VgInfo, version: i64) -> bool {
+    let uuid = format_pvid(&info.id);
+    let r = c.send(
+        "set_vg_info",
+        &[
+            Field::Str("name", info.name.as_bytes()),
+            Field::Str("uuid", uuid.as_bytes()),
+            Field::Int("version", version),
+        ],
+    );
+    c.handle_reply(&r, "set_vg_info", &info.name, None)
+}
+
 /// `lvmetad_vg_update_pending(vg)`: announce new metadata (`set_vg_info`).
 pub fn vg_update_pending(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
     let mut c = lock(cl);
@@ -63,7 +78,6 @@ pub fn vg_update_pending(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
     let Some(info) = h.vg_info(vg) else {
         return false;
     };
-    let uuid = format_pvid(&info.id);
     c.host().log(
         Level::Debug,
         &format!(
@@ -71,15 +85,7 @@ pub fn vg_update_pending(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
             info.name, info.seqno
         ),
     );
-    let r = c.send(
-        "set_vg_info",
-        &[
-            Field::Str("name", info.name.as_bytes()),
-            Field::Str("uuid", uuid.as_bytes()),
-            Field::Int("version", info.seqno as i64),
-        ],
-    );
-    if !c.handle_reply(&r, "set_vg_info", &info.name, None) {
+    if !set_vg_info(&mut c, &info, info.seqno as i64) {
         return false;
     }
     drop(c);
@@ -158,16 +164,7 @@ pub fn vg_remove_pending(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
     let Some(info) = h.vg_info(vg) else {
         return false;
     };
-    let uuid = format_pvid(&info.id);
-    let r = c.send(
-        "set_vg_info",
-        &[
-            Field::Str("name", info.name.as_bytes()),
-            Field::Str("uuid", uuid.as_bytes()),
-            Field::Int("version", 0),
-        ],
-    );
-    c.handle_reply(&r, "set_vg_info", &info.name, None)
+    set_vg_info(&mut c, &info, 0)
 }
 
 /// `lvmetad_vg_remove_finish(vg)`: forget the VG (`vg_remove`).
@@ -265,14 +262,7 @@ pub fn pv_found(
     };
     let result = lock(cl).handle_reply(&reply, "pv_found", &uuid, None);
     if let (Some(info), true) = (&vginfo, result) {
-        let after = reply.int("seqno_after").unwrap_or(-1) as i32;
-        let before = reply.int("seqno_before").unwrap_or(-1) as i32;
-        if after != info.seqno as i32 || after != before {
-            host.log(
-                Level::Warn,
-                &format!("WARNING: Inconsistent metadata found for VG {}", info.name),
-            );
-        }
+        check_pv_found_seqno(&*host, &reply, &info.name, info.seqno);
     }
     if !result || found_vgnames == 0 {
         return result;
@@ -309,10 +299,27 @@ pub fn pv_found(
     result
 }
 
+/// After a successful `pv_found` with a VG: warn unless lvmetad now holds the VG's
+/// seqno and held it before.
+pub fn check_pv_found_seqno(host: &dyn Host, reply: &super::DaemonReply, vgname: &str, seqno: u32) {
+    let after = reply.int("seqno_after").unwrap_or(-1) as i32;
+    let before = reply.int("seqno_before").unwrap_or(-1) as i32;
+    if after != seqno as i32 || after != before {
+        host.log(
+            Level::Warn,
+            &format!("WARNING: Inconsistent metadata found for VG {}", vgname),
+        );
+    }
+}
+
 /// `lvmetad_pv_gone(devno, name)`.
 pub fn pv_gone(cl: &Shared, devno: u64, name: &str) -> bool {
-    let mut c = lock(cl);
-    if !used_and_writable(&c) {
+    pv_gone_on(&mut lock(cl), devno, name)
+}
+
+/// [`pv_gone`] on a client the caller holds (the scan layer).
+pub fn pv_gone_on(c: &mut Client, devno: u64, name: &str) -> bool {
+    if !used_and_writable(c) {
         return true;
     }
     c.host().log(

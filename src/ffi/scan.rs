@@ -256,9 +256,7 @@ pub unsafe extern "C" fn lvmetad_pv_gone(devno: libc::dev_t, pv_name: *const c_c
         let name = unsafe { cstr(pv_name) }
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
-        let mut c = client();
-        let mut p = Pvscan::new(&mut c, 0);
-        p.pv_gone(devno, &name) as c_int
+        cvg::pv_gone(&GLOBALS.client, devno, &name) as c_int
     })
 }
 
@@ -281,8 +279,6 @@ pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
             );
             return 0;
         };
-        let mut c = client();
-        let mut p = Pvscan::new(&mut c, 0);
-        p.pv_gone(devno, &path) as c_int
+        cvg::pv_gone(&GLOBALS.client, devno, &path) as c_int
     })
 }

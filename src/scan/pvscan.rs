@@ -405,15 +405,7 @@ impl<'a> Pvscan<'a> {
 
     /// `lvmetad_pv_gone(devno, name)`
     pub fn pv_gone(&mut self, devno: u64, name: &str) -> bool {
-        if !self.client.used() || self.client.host().test_mode() {
-            return true;
-        }
-        let r = self
-            .client
-            .send("pv_gone", &[Field::Int("device", devno as i64)]);
-        let mut found = 0;
-        self.client
-            .handle_reply(&r, "pv_gone", name, Some(&mut found))
+        crate::client::vg::pv_gone_on(self.client, devno, name)
     }
 
     /// `lvmetad_pv_found()` for a scanned PV, with the VG read from its mdas if any.
@@ -452,14 +444,7 @@ impl<'a> Pvscan<'a> {
         };
         let ok = self.client.handle_reply(&reply, "pv_found", &uuid, None);
         if let (true, Some((name, seqno, _))) = (ok, &vg) {
-            let after = reply.int("seqno_after").unwrap_or(-1) as i32;
-            let before = reply.int("seqno_before").unwrap_or(-1) as i32;
-            if after != *seqno as i32 || after != before {
-                self.log(
-                    Level::Warn,
-                    &format!("WARNING: Inconsistent metadata found for VG {}", name),
-                );
-            }
+            crate::client::vg::check_pv_found_seqno(&**self.client.host(), &reply, name, *seqno);
         }
         ok
     }
