@@ -3,18 +3,7 @@
 
 mod common;
 use common::*;
-use std::io::Read;
 use std::process::Command;
-
-fn unzstd(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
-    let src = data_dir().join("images").join(format!("{}.img.zst", name));
-    let mut d = ruzstd::decoding::StreamingDecoder::new(std::fs::File::open(src).unwrap()).unwrap();
-    let mut b = Vec::new();
-    d.read_to_end(&mut b).unwrap();
-    let p = dir.join(format!("{}.img", name));
-    std::fs::write(&p, b).unwrap();
-    p
-}
 
 fn pvscan(d: &DaemonProc, etc: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_lvmetad-pvscan"))
@@ -34,25 +23,15 @@ fn pvscan(d: &DaemonProc, etc: &std::path::Path, args: &[&str]) -> (i32, String,
 #[test]
 fn scan_images_and_single_devices() {
     let d = DaemonProc::start();
-    let dir = TempDir::new("cli");
-    let imgs: Vec<_> = ["c04_vg1_pv1", "c04_vg1_pv2", "c10e_truncated_2k"]
-        .iter()
-        .map(|n| unzstd(n, dir.path()))
-        .collect();
-    let etc = dir.path().join("etc");
-    std::fs::create_dir_all(&etc).unwrap();
+    let set = images::ImageSet::new(
+        &["c04_vg1_pv1", "c04_vg1_pv2", "c10e_truncated_2k"],
+        "global { activation = 0 }\n",
+    );
+    let (dir, imgs, etc) = (&set.dir, &set.paths, set.etc.clone());
     let scan: Vec<String> = imgs
         .iter()
         .map(|p| format!("\"{}\"", p.display()))
         .collect();
-    std::fs::write(
-        etc.join("lvm.conf"),
-        format!(
-            "devices {{ scan = [ {} ] global_filter = [ \"a|\\\\.img$|\", \"r|.*|\" ] }}\nglobal {{ activation = 0 }}\n",
-            scan.join(", ")
-        ),
-    )
-    .unwrap();
     // single device on a fresh daemon: token mismatch -> full rescan
     let (rc, out, err) = pvscan(&d, &etc, &["--cache", imgs[0].to_str().unwrap()]);
     assert_eq!(rc, 0, "{}{}", out, err);

@@ -15,7 +15,6 @@ use lvmetad::host::{Host, Level};
 use lvmetad::ondisk::Log;
 use lvmetad::scan::pvscan::Pvscan;
 use lvmetad::scan::source::SystemDevices;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -25,20 +24,9 @@ fn devno(n: u64) -> u64 {
     nix::sys::stat::makedev(4095, n)
 }
 
-fn unzstd(name: &str, dir: &Path) -> PathBuf {
-    let src = data_dir().join("images").join(format!("{}.img.zst", name));
-    let mut d = ruzstd::decoding::StreamingDecoder::new(std::fs::File::open(src).unwrap()).unwrap();
-    let mut b = Vec::new();
-    d.read_to_end(&mut b).unwrap();
-    let p = dir.join(format!("{}.img", name));
-    std::fs::write(&p, b).unwrap();
-    p
-}
-
 struct Env {
     d: DaemonProc,
-    _dir: TempDir,
-    imgs: Vec<PathBuf>,
+    set: images::ImageSet,
     host: Arc<NativeHost>,
     logs: Arc<Mutex<Vec<(Level, String)>>>,
     cl: Shared,
@@ -48,19 +36,8 @@ impl Env {
     /// A daemon, the images in devices/scan, a native context, and a full scan done.
     fn new(images: &[&str]) -> Env {
         let d = DaemonProc::start();
-        let dir = TempDir::new("vg");
-        let imgs: Vec<PathBuf> = images.iter().map(|n| unzstd(n, dir.path())).collect();
-        let etc = dir.path().join("etc");
-        std::fs::create_dir_all(&etc).unwrap();
-        let scan: Vec<String> = imgs
-            .iter()
-            .map(|p| format!("\"{}\"", p.display()))
-            .collect();
-        std::fs::write(
-            etc.join("lvm.conf"),
-            format!("devices {{ scan = [ {} ] }}\n", scan.join(", ")),
-        )
-        .unwrap();
+        let set = images::ImageSet::new(images, "");
+        let etc = set.etc.clone();
         let logs: Arc<Mutex<Vec<(Level, String)>>> = Arc::default();
         let l2 = logs.clone();
         let host = Arc::new(NativeHost::new(LvmConfig::empty()).with_sink(Box::new(
@@ -76,8 +53,7 @@ impl Env {
         logs.lock().unwrap().clear();
         Env {
             d,
-            _dir: dir,
-            imgs,
+            set,
             host,
             logs,
             cl: Mutex::new(c),
@@ -280,11 +256,14 @@ fn pv_list_and_pv_lookup_fill_the_cache() {
 fn a_pv_whose_device_is_filtered_is_skipped_with_lvms_warning() {
     let e = Env::new(&["c04_vg1_pv1", "c04_vg1_pv2"]);
     // the command now sees only the first image
-    let etc = e._dir.path().join("etc2");
+    let etc = e.set.dir.path().join("etc2");
     std::fs::create_dir_all(&etc).unwrap();
     std::fs::write(
         etc.join("lvm.conf"),
-        format!("devices {{ scan = [ \"{}\" ] }}\n", e.imgs[0].display()),
+        format!(
+            "devices {{ scan = [ \"{}\" ] }}\n",
+            e.set.paths[0].display()
+        ),
     )
     .unwrap();
     e.host.register(
@@ -342,7 +321,7 @@ fn vg_is_foreign_follows_the_system_id() {
     assert!(cvg::vg_is_foreign(&e.cl, e.h(), CMD, "vg8foreign", &fid));
     assert!(!cvg::vg_is_foreign(&e.cl, e.h(), CMD, "vg1", &vg1_id(&e)));
     // a host whose system id is "other" owns it
-    let etc = e._dir.path().join("etc3");
+    let etc = e.set.dir.path().join("etc3");
     std::fs::create_dir_all(&etc).unwrap();
     std::fs::write(
         etc.join("lvm.conf"),
