@@ -3,77 +3,15 @@
 //! LVM's messages. Time is a seam: the test host's clock advances when the client sleeps.
 
 mod common;
+use common::host::TestHost;
 use common::*;
 use lvmetad::client::{Client, DaemonReply};
 use lvmetad::config::Value;
-use lvmetad::host::{CmdId, Host, Level};
+use lvmetad::host::Host;
 use std::io::Write;
 use std::os::unix::net::UnixListener;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-#[derive(Default)]
-struct TestHost {
-    logs: Mutex<Vec<(Level, String)>>,
-    clock: AtomicU64,
-    wait_time: i64,
-    refreshes: AtomicUsize,
-    name: String,
-}
-
-impl TestHost {
-    fn new(name: &str, wait_time: i64) -> Arc<TestHost> {
-        Arc::new(TestHost {
-            clock: AtomicU64::new(1000),
-            wait_time,
-            name: name.into(),
-            ..Default::default()
-        })
-    }
-    /// Messages a user would see (not verbose/debug).
-    fn visible(&self) -> Vec<String> {
-        self.logs
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(l, _)| *l <= Level::PrintUnlessSilent)
-            .map(|(_, m)| m.clone())
-            .collect()
-    }
-    fn clear(&self) {
-        self.logs.lock().unwrap().clear();
-    }
-}
-
-impl Host for TestHost {
-    fn config_int(&self, _cmd: CmdId, path: &str, default: i64) -> i64 {
-        if path == "global/lvmetad_update_wait_time" {
-            self.wait_time
-        } else {
-            default
-        }
-    }
-    fn cmd_name(&self) -> String {
-        self.name.clone()
-    }
-    fn log(&self, level: Level, msg: &str) {
-        self.logs.lock().unwrap().push((level, msg.to_string()));
-    }
-    fn refresh_filters(&self, _cmd: CmdId) -> bool {
-        self.refreshes.fetch_add(1, Ordering::SeqCst);
-        true
-    }
-    fn random(&self, _cmd: CmdId, _max: u32) -> u32 {
-        0
-    }
-    fn sleep(&self, d: Duration) {
-        self.clock.fetch_add(d.as_secs(), Ordering::SeqCst);
-    }
-    fn monotonic_seconds(&self) -> u64 {
-        self.clock.load(Ordering::SeqCst)
-    }
-}
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 fn filter(strs: &[&str]) -> Vec<Value> {
     strs.iter().map(Value::str).collect()

@@ -6,10 +6,11 @@
 //! `global/lvmetad_update_wait_time` seconds, kept at 1).
 
 mod common;
+use common::host::TestHost;
 use common::images::*;
 use common::*;
 use lvmetad::client::Client;
-use lvmetad::host::{CmdId, Host, Level};
+use lvmetad::host::Host;
 use lvmetad::ondisk::BlockRead;
 use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, DeviceSource, Lookup, Pvscan, ScanDevice};
 use std::io::{self, Write};
@@ -17,7 +18,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,69 +26,6 @@ const IP: &str = "update in progress";
 
 // ---------------------------------------------------------------------------------
 // helpers
-
-/// A host for in-process commands: settings, a clock that advances when the client
-/// sleeps (so LVM's waits cost no time), and the messages a user would see.
-struct TestHost {
-    wait_time: i64,
-    clock: AtomicU64,
-    logs: Mutex<Vec<(Level, String)>>,
-}
-
-impl TestHost {
-    fn new(wait_time: i64) -> Arc<TestHost> {
-        Arc::new(TestHost {
-            wait_time,
-            clock: AtomicU64::new(1000),
-            logs: Mutex::new(Vec::new()),
-        })
-    }
-    fn visible(&self) -> Vec<String> {
-        self.logs
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(l, _)| *l <= Level::PrintUnlessSilent)
-            .map(|(_, m)| m.clone())
-            .collect()
-    }
-    fn all(&self) -> Vec<String> {
-        self.logs
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, m)| m.clone())
-            .collect()
-    }
-}
-
-impl Host for TestHost {
-    fn config_int(&self, _cmd: CmdId, path: &str, default: i64) -> i64 {
-        if path == "global/lvmetad_update_wait_time" {
-            self.wait_time
-        } else {
-            default
-        }
-    }
-    fn cmd_name(&self) -> String {
-        "pvscan".into()
-    }
-    fn log(&self, level: Level, msg: &str) {
-        self.logs.lock().unwrap().push((level, msg.to_string()));
-    }
-    fn refresh_filters(&self, _cmd: CmdId) -> bool {
-        true
-    }
-    fn random(&self, _cmd: CmdId, _max: u32) -> u32 {
-        0
-    }
-    fn sleep(&self, d: Duration) {
-        self.clock.fetch_add(d.as_secs(), Ordering::SeqCst);
-    }
-    fn monotonic_seconds(&self) -> u64 {
-        self.clock.load(Ordering::SeqCst)
-    }
-}
 
 /// The token of the images' lvm.conf global_filter.
 fn image_filter() -> Vec<lvmetad::config::Value> {
@@ -296,7 +234,7 @@ fn unexpired_update_of_a_killed_pvscan_makes_the_next_scan_give_up() {
     let d = DaemonProc::start();
     let pid = kill_a_pvscan_mid_update(&set, &d, 3600);
     let before = global_info(&d.socket);
-    let host = TestHost::new(2);
+    let host = TestHost::new("pvscan", 2);
     let mut c = client_for(&host, &d.socket);
     assert!(c.connect(1));
     let cfg = lvmetad::host::config::LvmConfig::load(Some(&set.etc), &[]).unwrap();
@@ -434,7 +372,7 @@ fn daemon_restarted_between_two_commands() {
     assert_eq!(d.0.wait().unwrap().code(), Some(0));
     let _d = spawn_daemon(&sock, &pidf);
     // an ordinary command: token mismatch, lvmetad still used, nothing printed
-    let host = TestHost::new(10);
+    let host = TestHost::new("pvscan", 10);
     let mut c = client_for(&host, &sock);
     assert!(c.connect(1));
     assert!(!c.token_matches(1));
@@ -609,7 +547,7 @@ fn scan_in_process_waiting(
     args: &[&str],
     wait: i64,
 ) -> (i32, Vec<String>) {
-    let host = TestHost::new(wait);
+    let host = TestHost::new("pvscan", wait);
     let mut c = client_for(&host, socket);
     assert!(c.connect(1));
     let mut p = Pvscan::new(&mut c, 1);
@@ -779,7 +717,7 @@ const HELLO: &[u8] = b"response = \"OK\"\nprotocol = \"lvmetad\"\nversion = 1\n\
 #[test]
 fn bad_replies_give_lvms_messages() {
     let dir = TempDir::new("bad");
-    let host = TestHost::new(10);
+    let host = TestHost::new("pvscan", 10);
     let run = |name: &str, replies: Vec<&[u8]>, chunk: usize| {
         let sock = scripted(
             dir.path(),
@@ -787,7 +725,7 @@ fn bad_replies_give_lvms_messages() {
             replies.into_iter().map(|r| r.to_vec()).collect(),
             chunk,
         );
-        host.logs.lock().unwrap().clear();
+        host.clear();
         client_for(&host, &sock)
     };
     // handshake: another version, a failed hello
@@ -952,7 +890,7 @@ fn eintr_storm_on_client_and_stop_continue_storm_on_daemon() {
         }
         nix::sys::signal::kill(dpid, Signal::SIGCONT).unwrap();
     });
-    let host = TestHost::new(10);
+    let host = TestHost::new("pvscan", 10);
     let start = SIGNALS.load(Ordering::SeqCst);
     let mut requests = 0;
     let mut scans = 0;
@@ -1100,7 +1038,7 @@ fn scan_ending_after_a_takeover_is_refused() {
     let (gate, entered) = Gate::new();
     let mut devs = FaultDevices::new(&[("c01_orphan_default", Fault::Gate(gate.clone()))]);
     let sock = d.socket.clone();
-    let host = TestHost::new(1);
+    let host = TestHost::new("pvscan", 1);
     let h2 = host.clone();
     let second = std::thread::spawn(move || {
         let mut c = client_for(&h2, &sock);
