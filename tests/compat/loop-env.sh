@@ -3,7 +3,8 @@
 # a private socket, and the per-step recorder. No device-mapper is used: activation = 0,
 # LVs must be created with -an -Zn.
 #
-# After sourcing, the caller sets OUT (results directory, created) and calls:
+# After sourcing, the caller sets OUT (results directory, created) and calls
+# (a scenario script: le_scenario_args "$@" sets LVM, DAEMON and OUT):
 #   le_need_root_loops            skip (exit 0) without root, losetup or loop support
 #   le_setup N                    N sparse 32 MiB images on loop devices -> DEVS[0..N-1],
 #                                 WORK (temp dir), OUT/devices.txt; LOOP_DEVS (N paths,
@@ -31,6 +32,17 @@ le_need_root_loops() {
     command -v losetup >/dev/null || le_skip "losetup not available"
     [ -e /dev/loop-control ] || le_skip "no /dev/loop-control (no loop device support)"
     command -v python3 >/dev/null || le_skip "python3 not available (used to talk to the socket)"
+}
+
+# The arguments of a scenario script: LVM and DAEMON (executables, from the environment)
+# and OUT (its first argument); skips without root or loop devices.
+le_scenario_args() {
+    LVM=${LVM:?set LVM to the lvm binary}
+    DAEMON=${DAEMON:?set DAEMON to the lvmetad binary}
+    OUT=${1:?usage: LVM=... DAEMON=... $0 OUTDIR}
+    [ -x "$LVM" ] || { echo "ERROR: LVM $LVM is not executable" >&2; exit 2; }
+    [ -x "$DAEMON" ] || { echo "ERROR: DAEMON $DAEMON is not executable" >&2; exit 2; }
+    le_need_root_loops
 }
 
 DEVS=()

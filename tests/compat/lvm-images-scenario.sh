@@ -14,12 +14,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/loop-env.sh"
 
-LVM=${LVM:?set LVM to the lvm binary}
-DAEMON=${DAEMON:?set DAEMON to the lvmetad binary}
-OUT=${1:?usage: LVM=... DAEMON=... $0 OUTDIR}
-[ -x "$LVM" ] || { echo "ERROR: LVM $LVM is not executable" >&2; exit 2; }
-[ -x "$DAEMON" ] || { echo "ERROR: DAEMON $DAEMON is not executable" >&2; exit 2; }
-le_need_root_loops
+le_scenario_args "$@"
 command -v zstd >/dev/null || le_skip "zstd not available (to unpack the images)"
 
 img=$here/../data/images

@@ -11,12 +11,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/loop-env.sh"
 
-LVM=${LVM:?set LVM to the lvm binary}
-DAEMON=${DAEMON:?set DAEMON to the lvmetad binary}
-OUT=${1:?usage: LVM=... DAEMON=... $0 OUTDIR}
-[ -x "$LVM" ] || { echo "ERROR: LVM $LVM is not executable" >&2; exit 2; }
-[ -x "$DAEMON" ] || { echo "ERROR: DAEMON $DAEMON is not executable" >&2; exit 2; }
-le_need_root_loops
+le_scenario_args "$@"
 
 le_setup 5
 D0=${DEVS[0]} D1=${DEVS[1]} D2=${DEVS[2]} D3=${DEVS[3]} D4=${DEVS[4]}
