@@ -144,7 +144,7 @@ fn vg_lookup_by_name_id_and_both_fills_the_cache() {
 fn vg_lookup_of_an_invalid_vg_rereads_the_disk() {
     let e = Env::new(&["c04_vg1_pv1", "c04_vg1_pv2"]);
     let id = vg1_id(&e);
-    let uuid = lvmetad::host::native_vg::uuid(&id);
+    let uuid = lvmetad::ondisk::label::format_pvid(&id);
     // another command announced seqno 99 and never finished
     let r = e.raw(&format!(
         "request = \"set_vg_info\"\nname = \"vg1\"\nuuid = \"{}\"\nversion = 99\ntoken = \"skip\"\n",

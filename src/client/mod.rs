@@ -243,7 +243,7 @@ impl Client {
         }
     }
 
-    /// A live copy of `used()` that can be read while the client is locked.
+    /// A live copy of `used()` (`use_`) that can be read while the client is locked.
     pub fn used_flag(&self) -> Arc<AtomicBool> {
         self.used_now.clone()
     }
@@ -251,7 +251,7 @@ impl Client {
     fn set_state(&mut self, connected: bool, use_: bool) {
         self.connected = connected;
         self.use_ = use_;
-        self.used_now.store(connected && use_, Ordering::SeqCst);
+        self.used_now.store(use_, Ordering::SeqCst);
     }
 
     pub fn host(&self) -> &Arc<dyn Host> {

@@ -18,7 +18,6 @@ use super::vg::*;
 use super::{CmdId, Host, Level};
 use crate::client::vg::{self as cvg, Shared};
 use crate::config::{find_int, find_str, Node, Value};
-use crate::ondisk::label::format_pvid;
 use crate::ondisk::summary::id_read_format;
 use crate::ondisk::{scan_pv, Log, PvScan, ScannedPv};
 use crate::scan::pvscan::{pv_areas, DeviceSource, Lookup};
@@ -594,9 +593,4 @@ impl VgHost for NativeHost {
             .push((name.to_string(), Some(*vgid)));
         true
     }
-}
-
-/// The id in LVM's printed form (for messages and tests).
-pub fn uuid(id: &[u8; 32]) -> String {
-    format_pvid(id)
 }
