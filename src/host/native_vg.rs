@@ -206,11 +206,6 @@ impl NativeObjects {
         g(&self.seeded).remove(&cmd);
     }
 
-    /// Forget the cached device list of `cmd` (devices appeared or went).
-    pub fn rescan_devices(&self, cmd: CmdId) {
-        g(&self.sources).remove(&cmd);
-    }
-
     /// The PVs the native cache holds for `cmd`, by id.
     pub fn cached_pvs(&self, cmd: CmdId) -> HashMap<[u8; 32], PvRecord> {
         g(&self.cache).get(&cmd).cloned().unwrap_or_default()
