@@ -17,7 +17,7 @@ use crate::host::{CmdId, Host, Level};
 use crate::ondisk::label::format_pvid;
 use crate::ondisk::summary::id_read_format;
 use crate::ondisk::Log;
-use crate::scan::pvscan::{begin_full_update, pvmeta_tree};
+use crate::scan::pvscan::{begin_full_update, enable_after_scan, end_full_update, pvmeta_tree};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The shared client state.
@@ -929,25 +929,13 @@ pub fn pvscan_all_devs(
         }
     }
     h.set_silent(was_silent);
-    lock(cl).replace_token(future);
-    if !ret {
-        return false;
-    }
-    if !lock(cl).token_update(None) {
-        host.log(
-            Level::Error,
-            "Failed to update lvmetad token after device scan.",
-        );
+    if !end_full_update(&mut lock(cl), future, ret) {
         return false;
     }
     if h.duplicate_check(cmd) {
         host.log(Level::Warn, "WARNING: Scan found duplicate PVs.");
         return false;
     }
-    let mut c = lock(cl);
-    if c.is_disabled().is_some() {
-        host.log(Level::Debug, "lvmetad is disabled, enabling after scan.");
-        c.clear_disabled();
-    }
+    enable_after_scan(&mut lock(cl));
     true
 }

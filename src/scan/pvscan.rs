@@ -304,6 +304,33 @@ pub fn begin_full_update(client: &mut Client, do_wait: bool) -> Option<Option<St
     }
 }
 
+/// Steps 10-12 of `lvmetad_pvscan_all_devs`: restore the command's token and, when
+/// every device was sent (`ok`), end the update by sending it (`token_update`).
+pub fn end_full_update(client: &mut Client, future: Option<String>, ok: bool) -> bool {
+    client.replace_token(future);
+    if !ok {
+        return false;
+    }
+    if !client.token_update(None) {
+        client.host().log(
+            Level::Error,
+            "Failed to update lvmetad token after device scan.",
+        );
+        return false;
+    }
+    true
+}
+
+/// Step 14: a cache an earlier command disabled is enabled again by a full scan.
+pub fn enable_after_scan(client: &mut Client) {
+    if client.is_disabled().is_some() {
+        client
+            .host()
+            .log(Level::Debug, "lvmetad is disabled, enabling after scan.");
+        client.clear_disabled();
+    }
+}
+
 /// The `pvmeta` section of `pv_found` (tree form: keys carry the blank of `"key = "`).
 pub fn pvmeta_tree(devno: u64, format: &str, label_sector: u64, uuid: &str, a: &PvAreas) -> Node {
     let k = |s: &str| format!("{} ", s);
@@ -503,79 +530,64 @@ impl<'a> Pvscan<'a> {
         let Some(future) = begin_full_update(self.client, do_wait) else {
             return false;
         };
-        {
-            self.log(
-                Level::Verbose,
-                "Scanning all devices to initialize lvmetad.",
-            );
-            let devs = devices.all();
-            let scanned = label_scan_all(self.client, &devs);
-            let names: HashMap<String, String> = scanned
-                .iter()
-                .filter_map(|s| match &s.entry {
-                    Entry::Pv(pv) => Some((pv.label.pv_uuid(), s.name.clone())),
-                    _ => None,
-                })
-                .collect();
-            let r = self.client.send("pv_clear_all", &[]);
-            let mut ret = self.client.handle_reply(&r, "pv_clear_all", "", None);
-            let was_silent = self.silent;
-            self.silent = true;
-            for s in &scanned {
-                ret = self.pvscan_single(s, &names);
-                if !ret {
-                    break;
-                }
-            }
-            self.silent = was_silent;
-            self.client.replace_token(future);
+        self.log(
+            Level::Verbose,
+            "Scanning all devices to initialize lvmetad.",
+        );
+        let devs = devices.all();
+        let scanned = label_scan_all(self.client, &devs);
+        let names: HashMap<String, String> = scanned
+            .iter()
+            .filter_map(|s| match &s.entry {
+                Entry::Pv(pv) => Some((pv.label.pv_uuid(), s.name.clone())),
+                _ => None,
+            })
+            .collect();
+        let r = self.client.send("pv_clear_all", &[]);
+        let mut ret = self.client.handle_reply(&r, "pv_clear_all", "", None);
+        let was_silent = self.silent;
+        self.silent = true;
+        for s in &scanned {
+            ret = self.pvscan_single(s, &names);
             if !ret {
-                return false;
+                break;
             }
-            if !self.client.token_update(None) {
-                self.log(
-                    Level::Error,
-                    "Failed to update lvmetad token after device scan.",
-                );
-                return false;
-            }
-            let dups: Vec<&Scanned> = scanned
-                .iter()
-                .filter(|s| {
-                    matches!(
-                        s.entry,
-                        Entry::NoInfo {
-                            duplicate: true,
-                            ..
-                        }
-                    )
-                })
-                .collect();
-            if !dups.is_empty() {
-                for d in &dups {
-                    self.log(
-                        Level::Warn,
-                        &format!("WARNING: found device with duplicate {}", d.name),
-                    );
-                }
+        }
+        self.silent = was_silent;
+        if !end_full_update(self.client, future, ret) {
+            return false;
+        }
+        let dups: Vec<&Scanned> = scanned
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.entry,
+                    Entry::NoInfo {
+                        duplicate: true,
+                        ..
+                    }
+                )
+            })
+            .collect();
+        if !dups.is_empty() {
+            for d in &dups {
                 self.log(
                     Level::Warn,
-                    "WARNING: Disabling lvmetad cache which does not support duplicate PVs.",
+                    &format!("WARNING: found device with duplicate {}", d.name),
                 );
-                self.client
-                    .set_disabled(crate::client::DISABLE_REASON_DUPLICATES);
-                self.client.make_unused(Some(self.cmd));
-                self.log(Level::Warn, "WARNING: Scan found duplicate PVs.");
-                return false;
             }
-            if self.client.is_disabled().is_some() {
-                self.client
-                    .host()
-                    .log(Level::Debug, "lvmetad is disabled, enabling after scan.");
-                self.client.clear_disabled();
-            }
-            true
+            self.log(
+                Level::Warn,
+                "WARNING: Disabling lvmetad cache which does not support duplicate PVs.",
+            );
+            self.client
+                .set_disabled(crate::client::DISABLE_REASON_DUPLICATES);
+            self.client.make_unused(Some(self.cmd));
+            self.log(Level::Warn, "WARNING: Scan found duplicate PVs.");
+            return false;
         }
+        enable_after_scan(self.client);
+        true
     }
 }
 
