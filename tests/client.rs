@@ -5,9 +5,9 @@
 mod common;
 use common::host::TestHost;
 use common::*;
+use lvmetad::client::port::Host;
 use lvmetad::client::{Client, DaemonReply};
 use lvmetad::config::Value;
-use lvmetad::host::Host;
 use std::io::Write;
 use std::os::unix::net::UnixListener;
 use std::sync::atomic::Ordering;

@@ -9,8 +9,8 @@ mod common;
 use common::host::TestHost;
 use common::images::*;
 use common::*;
+use lvmetad::client::port::Host;
 use lvmetad::client::Client;
-use lvmetad::host::Host;
 use lvmetad::ondisk::BlockRead;
 use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, DeviceSource, Lookup, Pvscan, ScanDevice};
 use std::io::{self, Write};
@@ -237,7 +237,7 @@ fn unexpired_update_of_a_killed_pvscan_makes_the_next_scan_give_up() {
     let host = TestHost::new("pvscan", 2);
     let mut c = client_for(&host, &d.socket);
     assert!(c.connect(1));
-    let cfg = lvmetad::host::config::LvmConfig::load(Some(&set.etc), &[]).unwrap();
+    let cfg = lvmetad::scan::lvmconf::LvmConfig::load(Some(&set.etc), &[]).unwrap();
     let mut devs = lvmetad::scan::source::SystemDevices::new(&cfg).unwrap();
     let mut p = Pvscan::new(&mut c, 1);
     assert_eq!(pvscan_cache(&mut p, &CacheArgs::default(), &mut devs), 0);

@@ -4,8 +4,8 @@
 //! corrupted ones, injected I/O errors and short reads, and a few thousand random
 //! mutations that must never make the reader panic.
 
+use lvmetad::client::port::Level;
 use lvmetad::config::{self, Node, Value};
-use lvmetad::host::Level;
 use lvmetad::ondisk::{
     self, read_label, read_mda, read_mda_header, read_metadata_text, read_vg_text, scan_pv,
     BlockRead, Label, Log, MdaHeaderError, MetadataError, PvScan, ScanError, ScannedPv, TextError,

@@ -12,9 +12,9 @@
 
 mod common;
 use common::*;
+use lvmetad::client::port::{CmdId, Host, Level};
 use lvmetad::client::Client;
 use lvmetad::config::Value;
-use lvmetad::host::{CmdId, Host, Level};
 use lvmetad::scan::devices::scan_key;
 use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, DeviceSource, Lookup, Pvscan, ScanDevice};
 use lvmetad::wire::{read_message, write_all};

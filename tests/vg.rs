@@ -5,14 +5,14 @@
 
 mod common;
 use common::*;
+use lvmetad::client::port::vg::VgHost;
+use lvmetad::client::port::{Host, Level};
 use lvmetad::client::vg::{self as cvg, PvKey, Shared};
 use lvmetad::client::Client;
-use lvmetad::host::config::LvmConfig;
 use lvmetad::host::native::{NativeCmd, NativeHost};
 use lvmetad::host::native_vg::{NativeVg, FMT_LVM2};
-use lvmetad::host::vg::VgHost;
-use lvmetad::host::{Host, Level};
 use lvmetad::ondisk::Log;
+use lvmetad::scan::lvmconf::LvmConfig;
 use lvmetad::scan::pvscan::Pvscan;
 use lvmetad::scan::source::SystemDevices;
 use std::path::{Path, PathBuf};
@@ -144,7 +144,7 @@ fn vg_lookup_by_name_id_and_both_fills_the_cache() {
 fn vg_lookup_of_an_invalid_vg_rereads_the_disk() {
     let e = Env::new(&["c04_vg1_pv1", "c04_vg1_pv2"]);
     let id = vg1_id(&e);
-    let uuid = lvmetad::ondisk::label::format_pvid(&id);
+    let uuid = lvmetad::client::id::format_id(&id);
     // another command announced seqno 99 and never finished
     let r = e.raw(&format!(
         "request = \"set_vg_info\"\nname = \"vg1\"\nuuid = \"{}\"\nversion = 99\ntoken = \"skip\"\n",

@@ -5,10 +5,10 @@
 //! LVM_LVMETAD_SOCKET and LVM_LVMETAD_PIDFILE; prints LVM's messages; exit status 0, 5
 //! (a failure), or 3 (bad command line).
 
+use lvmetad::client::port::{Host, Level};
 use lvmetad::client::{Client, LVMETAD_SOCKET};
-use lvmetad::host::config::LvmConfig;
 use lvmetad::host::native::{NativeCmd, NativeHost, VERBOSITY};
-use lvmetad::host::{Host, Level};
+use lvmetad::scan::lvmconf::LvmConfig;
 use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, Pvscan};
 use lvmetad::scan::source::SystemDevices;
 use std::path::PathBuf;

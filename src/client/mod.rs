@@ -4,12 +4,15 @@
 //!
 //! Everything here is safe Rust; `crate::ffi` exposes it through LVM's C ABI.
 
+pub mod id;
+pub mod port;
 pub mod token;
+pub mod update;
 pub mod vg;
 
+use crate::client::port::{CmdId, Host, Level};
 use crate::config::builder::{push_int, push_str};
 use crate::config::{find_int, find_str_allow_empty, parse, to_bytes, Node, Value};
-use crate::host::{CmdId, Host, Level};
 use crate::protocol::TOKEN_UPDATE_IN_PROGRESS as IP;
 use crate::wire::{read_message, write_all, TERMINATOR};
 use std::os::unix::net::UnixStream;

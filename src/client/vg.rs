@@ -8,16 +8,14 @@
 //! `lvmetad_pv_gone_by_dev` and `lvmetad_vg_update_finish`, its duplicate check calls
 //! `lvmetad_set_disabled`), so no lock is held while they run.
 
+use super::id::{format_id, read_id};
+use super::update::{begin_full_update, enable_after_scan, end_full_update, pvmeta_tree};
 use super::{Client, Field};
-use crate::config::{find_int, find_str, Node};
-use crate::host::vg::{
+use crate::client::port::vg::{
     DevId, DiskLoc, FmtId, ListId, Lockd, MdaLoc, PvAreas, PvRecord, VgHost, VgId, VgInfo,
 };
-use crate::host::{CmdId, Host, Level};
-use crate::ondisk::label::format_pvid;
-use crate::ondisk::summary::id_read_format;
-use crate::ondisk::Log;
-use crate::scan::pvscan::{begin_full_update, enable_after_scan, end_full_update, pvmeta_tree};
+use crate::client::port::{CmdId, Host, Level};
+use crate::config::{find_int, find_str, Node};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The shared client state.
@@ -31,23 +29,13 @@ fn host_of(cl: &Shared) -> Arc<dyn Host> {
     lock(cl).host().clone()
 }
 
-/// Print what an on-disk helper logged (e.g. `id_read_format`'s errors).
-fn emit(h: &dyn Host, log: &Log) {
-    for m in log {
-        h.log(m.level, &m.text);
-    }
-}
-
 fn used_and_writable(c: &Client) -> bool {
     c.used() && !c.host().test_mode()
 }
 
-/// A raw id from a text id (`id_read_format`), printing LVM's messages on failure.
-fn read_id(h: &dyn Host, text: &[u8]) -> Option<[u8; 32]> {
-    let mut log = Log::new();
-    let r = id_read_format(text, &mut log);
-    emit(h, &log);
-    r
+/// A raw id from a text id (`id_read_format`), printing LVM's message on failure.
+fn parse_id(h: &dyn Host, text: &[u8]) -> Option<[u8; 32]> {
+    read_id(text).map_err(|e| h.log(Level::Error, &e)).ok()
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -57,7 +45,7 @@ fn lossy(b: &[u8]) -> String {
 /// `set_vg_info` for the VG: `version` is the announced seqno, or 0 for a pending
 /// removal (either way the daemon marks its copy invalid).
 fn set_vg_info(c: &mut Client, info: &VgInfo, version: i64) -> bool {
-    let uuid = format_pvid(&info.id);
+    let uuid = format_id(&info.id);
     let r = c.send(
         "set_vg_info",
         &[
@@ -177,7 +165,7 @@ pub fn vg_remove_finish(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
         return false;
     };
     h.vg_set_update_pending(vg, false);
-    let uuid = format_pvid(&info.id);
+    let uuid = format_id(&info.id);
     c.host().log(
         Level::Debug,
         &format!("Telling lvmetad to remove VGID {} ({})", uuid, info.name),
@@ -191,7 +179,7 @@ pub fn vg_clear_outdated_pvs(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
     let Some(info) = h.vg_info(vg) else {
         return false;
     };
-    let uuid = format_pvid(&info.id);
+    let uuid = format_id(&info.id);
     let mut c = lock(cl);
     let r = c.send(
         "vg_clear_outdated_pvs",
@@ -220,7 +208,7 @@ pub fn pv_found(
     if !used_and_writable(&lock(cl)) {
         return true;
     }
-    let uuid = format_pvid(pvid);
+    let uuid = format_id(pvid);
     let Some((devno, devname)) = h.dev_info(dev) else {
         return false;
     };
@@ -381,7 +369,7 @@ pub fn pv_populate(
         return false;
     };
     let pvid = match id {
-        Some(t) => read_id(host, t),
+        Some(t) => parse_id(host, t),
         None => None,
     };
     let Some(pvid) = pvid else {
@@ -393,7 +381,7 @@ pub fn pv_populate(
     };
     let orphan = format!("#orphans_{}", h.fmt_name(fmt));
     let vgid = match vgid {
-        Some(t) => match read_id(host, t) {
+        Some(t) => match parse_id(host, t) {
             Some(v) => v,
             None => return false,
         },
@@ -512,7 +500,7 @@ pub fn pv_lookup(cl: &Shared, h: &dyn VgHost, cmd: CmdId, key: PvKey<'_>) -> (bo
         }
         match key {
             PvKey::Id(id) => {
-                let uuid = format_pvid(id);
+                let uuid = format_id(id);
                 let r = c.send("pv_lookup", &[Field::Str("uuid", uuid.as_bytes())]);
                 if !c.handle_reply(&r, "pv_lookup", "", Some(&mut found)) {
                     return (false, found);
@@ -554,7 +542,7 @@ pub fn vg_lookup(
     vgid: Option<&[u8; 32]>,
 ) -> Option<VgId> {
     let host = host_of(cl);
-    let uuid = vgid.map(format_pvid);
+    let uuid = vgid.map(format_id);
     let mut found = 0;
     let reply = {
         let mut c = lock(cl);
@@ -684,7 +672,7 @@ pub fn vg_list_to_lvmcache(cl: &Shared, h: &dyn VgHost, cmd: CmdId) -> bool {
         .map(|vgs| {
             vgs.children
                 .iter()
-                .filter_map(|n| read_id(&*host, &n.key))
+                .filter_map(|n| parse_id(&*host, &n.key))
                 .collect()
         })
         .unwrap_or_default();
@@ -710,7 +698,7 @@ pub fn get_vgnameids(cl: &Shared, h: &dyn VgHost, cmd: CmdId, list: ListId) -> b
         return true;
     };
     for n in vgs.children.iter() {
-        let Some(id) = read_id(&*host, &n.key) else {
+        let Some(id) = parse_id(&*host, &n.key) else {
             continue;
         };
         let Some(name) = find_str(&n.children, "name") else {
@@ -734,7 +722,7 @@ pub fn vg_is_foreign(
     vgname: &str,
     vgid: &[u8; 32],
 ) -> bool {
-    let uuid = format_pvid(vgid);
+    let uuid = format_id(vgid);
     let reply = {
         let mut c = lock(cl);
         c.host()

@@ -1,11 +1,11 @@
 //! Routing of host operations: native command contexts made by `lvmetad_cmd_create`, or
 //! LVM's own through the C host table registered by compat glue.
 
+use crate::client::port::vg::*;
+use crate::client::port::{CmdId, Host, Level};
 use crate::client::vg::Shared;
 use crate::config::Node;
 use crate::host::native::NativeHost;
-use crate::host::vg::*;
-use crate::host::{CmdId, Host, Level};
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::{Arc, RwLock};

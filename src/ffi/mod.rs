@@ -53,10 +53,10 @@
 pub mod host;
 pub mod types;
 
+use crate::client::port::{Host, Level};
 use crate::client::Client;
-use crate::host::config::LvmConfig;
 use crate::host::native::{NativeCmd, NativeHost, VERBOSITY};
-use crate::host::{Host, Level};
+use crate::scan::lvmconf::LvmConfig;
 use host::{lvmetad_host_ops, lvmetad_host_ops_v2, Dispatch, HostTable, LVMETAD_HOST_ABI_VERSION};
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};

@@ -11,8 +11,8 @@
 use super::types::{cmd_context, dm_list, id};
 use super::vg::{for_cmd, for_dev, Route};
 use super::{client, cstr, log, precondition_failed, report_panic, GLOBALS};
+use crate::client::port::Level;
 use crate::client::vg as cvg;
-use crate::host::Level;
 use crate::scan::pvscan::{scan_device, DeviceSource, Entry, Lookup, Pvscan, ScanDevice};
 use crate::scan::source::SystemDevices;
 use std::collections::HashMap;
@@ -266,7 +266,8 @@ pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
     ffi_fn!("lvmetad_pv_gone_by_dev", 0, {
         let native_dev = GLOBALS.dispatch.native.objects.dev(dev as usize).is_some();
         if let (false, Some(h)) = (native_dev, super::vg::c_host()) {
-            let Some((devno, name)) = crate::host::vg::VgHost::dev_info(&h, dev as usize) else {
+            let Some((devno, name)) = crate::client::port::vg::VgHost::dev_info(&h, dev as usize)
+            else {
                 precondition_failed("lvmetad_pv_gone_by_dev", "dev is a device of the host");
                 return 0;
             };

@@ -8,11 +8,11 @@
 use super::host::CHost;
 use super::types::{cmd_context, dm_list, id};
 use super::{cstr, log, precondition_failed, report_panic, GLOBALS};
+use crate::client::port::vg::{ListId, VgHost};
+use crate::client::port::{CmdId, Level};
 use crate::client::vg as cvg;
 use crate::host::native::NativeHost;
 use crate::host::native_vg::NativeVg;
-use crate::host::vg::{ListId, VgHost};
-use crate::host::{CmdId, Level};
 use crate::ondisk::Log;
 use std::collections::HashMap;
 use std::ffi::CString;

@@ -1,8 +1,8 @@
 //! The native host: the library's own configuration and logging, used when a C program
 //! gets its command context from this library instead of from LVM.
 
-use super::config::LvmConfig;
-use super::{CmdId, Host, Level};
+use crate::client::port::{CmdId, Host, Level};
+use crate::scan::lvmconf::LvmConfig;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

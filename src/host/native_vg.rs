@@ -14,8 +14,8 @@
 //! per command.
 
 use super::native::NativeHost;
-use super::vg::*;
-use super::{CmdId, Host, Level};
+use crate::client::port::vg::*;
+use crate::client::port::{CmdId, Host, Level};
 use crate::client::vg::{self as cvg, Shared};
 use crate::config::{find_int, find_str, Node, Value};
 use crate::ondisk::summary::id_read_format;

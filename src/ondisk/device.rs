@@ -8,7 +8,7 @@
 //! whatever memory lies beyond it, so for such reads LVM has no defined result).
 
 use super::{push, Log};
-use crate::host::Level;
+use crate::client::port::Level;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
 

@@ -4,7 +4,8 @@
 
 use super::device::Dev;
 use super::{disk_crc, push, BlockRead, Log, ScanError, ID_LEN, SECTOR_SIZE};
-use crate::host::Level;
+use crate::client::id::format_id;
+use crate::client::port::Level;
 use std::fmt;
 
 /// `LABEL_ID`: the first 8 bytes of a label sector.
@@ -65,28 +66,13 @@ impl Label {
 
     /// The PV id in LVM's printed form, 6-4-4-4-4-4-6 groups joined by `-`.
     pub fn pv_uuid(&self) -> String {
-        format_pvid(&self.pvid)
+        format_id(&self.pvid)
     }
 
     /// `PV_EXT_USED` is set.
     pub fn in_use(&self) -> bool {
         self.ext_flags & PV_EXT_USED != 0
     }
-}
-
-/// `id_write_format`: 32 id bytes as 38 characters in groups of 6-4-4-4-4-4-6.
-pub fn format_pvid(id: &[u8; ID_LEN]) -> String {
-    const GROUPS: [usize; 7] = [6, 4, 4, 4, 4, 4, 6];
-    let mut out = String::with_capacity(ID_LEN + 6);
-    let mut pos = 0;
-    for (i, g) in GROUPS.iter().enumerate() {
-        if i > 0 {
-            out.push('-');
-        }
-        out.push_str(&String::from_utf8_lossy(&id[pos..pos + g]));
-        pos += g;
-    }
-    out
 }
 
 /// A label sector LVM would accept but whose pv_header does not fit in the sector.
@@ -402,12 +388,6 @@ pub(crate) mod tests {
         offset: 4096,
         size: 1044480,
     };
-
-    #[test]
-    fn pvid_format() {
-        let id = *b"z0Ghvd47K54JSwPmlQeVSyICr4RHlk2L";
-        assert_eq!(format_pvid(&id), "z0Ghvd-47K5-4JSw-PmlQ-eVSy-ICr4-RHlk2L");
-    }
 
     #[test]
     fn c01_layout() {

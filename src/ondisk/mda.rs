@@ -5,8 +5,8 @@
 use super::device::Dev;
 use super::label::{le32, le64};
 use super::{disk_crc, push, BlockRead, Log, ScanError};
+use crate::client::port::Level;
 use crate::config::{parse, Node, ParseError};
-use crate::host::Level;
 use std::fmt;
 
 /// `FMTT_MAGIC`: bytes 4..20 of an mda_header.

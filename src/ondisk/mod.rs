@@ -20,7 +20,7 @@
 //!   it sends ([`read_vg_text`]).
 //!
 //! Messages: every function takes a [`Log`] and appends what LVM would have logged, in
-//! LVM's exact wording and at LVM's level ([`crate::host::Level`]); the scan layer decides
+//! LVM's exact wording and at LVM's level ([`crate::client::port::Level`]); the scan layer decides
 //! what to print. Nothing here panics on any input: all offsets and sizes coming from
 //! the disk are checked (the unit tests and `tests/ondisk.rs` mutate real images to
 //! make sure).
@@ -38,7 +38,7 @@ pub mod scan;
 pub mod summary;
 
 pub use device::{read_exact_at, BlockRead};
-pub use label::{format_pvid, read_label, DiskLocn, Label, LabelError};
+pub use label::{read_label, DiskLocn, Label, LabelError};
 pub use mda::{
     read_mda_header, read_metadata_text, wrap_of, MdaHeader, MdaHeaderError, RawLocn, TextError,
 };
@@ -48,7 +48,7 @@ pub use scan::{
 };
 pub use summary::{parse_vg_summary, validate_name, SummaryError, VgSummary};
 
-use crate::host::Level;
+use crate::client::port::Level;
 use std::fmt;
 
 /// `INITIAL_CRC` (lib/misc/crc.h): the seed of every on-disk checksum.

@@ -10,8 +10,8 @@ use super::mda::{
 };
 use super::summary::{leading_vg_name, parse_vg_summary, validate_name, SummaryError, VgSummary};
 use super::{push, BlockRead, Log, ScanError, NAME_LEN};
+use crate::client::port::Level;
 use crate::config::Node;
-use crate::host::Level;
 use std::fmt;
 
 /// The committed metadata of an mda, as the scan read it.

@@ -3,8 +3,9 @@
 //! `id_read_format`, flags.c `read_flags`).
 
 use super::{push, Log, ID_LEN, NAME_LEN};
+use crate::client::id::{format_id, read_id};
+use crate::client::port::Level;
 use crate::config::{Node, Value};
-use crate::host::Level;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -59,7 +60,7 @@ impl VgSummary {
 
     /// The VG id in LVM's printed (dashed) form.
     pub fn vg_uuid(&self) -> String {
-        super::label::format_pvid(&self.vgid)
+        format_id(&self.vgid)
     }
 
     pub fn is_exported(&self) -> bool {
@@ -106,41 +107,9 @@ pub fn validate_name(n: &[u8]) -> bool {
         && n.len() < NAME_LEN
 }
 
-/// LVM's id alphabet (uuid.c `_c`).
-pub fn is_id_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'!' || c == b'#'
-}
-
-/// `id_read_format`: drop every `-`, require exactly 32 characters of the id alphabet.
-/// Logs LVM's messages on failure.
+/// `id_read_format` with LVM's message logged on failure.
 pub fn id_read_format(s: &[u8], log: &mut Log) -> Option<[u8; ID_LEN]> {
-    let mut id = [0u8; ID_LEN];
-    let mut out = 0;
-    for &c in s.iter().filter(|&&c| c != b'-') {
-        if out >= ID_LEN {
-            push(log, Level::Error, "Too many characters to be uuid.");
-            return None;
-        }
-        id[out] = c;
-        out += 1;
-    }
-    if out != ID_LEN {
-        push(
-            log,
-            Level::Error,
-            "Couldn't read uuid: incorrect number of characters.",
-        );
-        return None;
-    }
-    if let Some(&c) = id.iter().find(|&&c| !is_id_char(c)) {
-        push(
-            log,
-            Level::Error,
-            format!("UUID contains invalid character '{}'", c as char),
-        );
-        return None;
-    }
-    Some(id)
+    read_id(s).map_err(|e| push(log, Level::Error, e)).ok()
 }
 
 /// libdm's single-segment lookup among siblings: the first match wins and every later

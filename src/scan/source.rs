@@ -13,7 +13,7 @@ use super::filters::{
     has_partition_table, is_md_component, is_mpath_component, loop_partscan, signature, DevTypes,
 };
 use super::pvscan::{DeviceSource, Lookup, ScanDevice};
-use crate::host::config::LvmConfig;
+use crate::scan::lvmconf::LvmConfig;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! clock that advances when the client sleeps (so LVM's waits cost no time), a count of
 //! filter refreshes, and every message logged.
 
-use lvmetad::host::{CmdId, Host, Level};
+use lvmetad::client::port::{CmdId, Host, Level};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
