@@ -8,6 +8,7 @@ use common::*;
 use lvmetad::client::port::Host;
 use lvmetad::client::{Client, DaemonReply};
 use lvmetad::config::Value;
+use lvmetad::protocol::Request;
 use std::io::Write;
 use std::os::unix::net::UnixListener;
 use std::sync::atomic::Ordering;
@@ -111,8 +112,8 @@ fn request_bytes_match_lvm_captures() {
     // token_matches sent get_global_info; now the rescan's token protocol
     let real = c.replace_token(Some("update in progress".into()));
     assert!(c.token_update(None));
-    let r = c.send("pv_clear_all", &[]);
-    assert!(c.handle_reply(&r, "pv_clear_all", "", None));
+    let r = c.send(Request::PvClearAll, &[]);
+    assert!(c.handle_reply(&r, Request::PvClearAll, "", None));
     c.replace_token(real);
     assert!(c.token_update(None));
     c.set_disabled("DUPLICATES");
@@ -217,9 +218,9 @@ fn send_retries_while_another_command_updates() {
     let r = raw(&d, "request=\"token_update\"\ntoken=\"update in progress\"\nupdate_timeout=100\npid=999\ncmd=\"pvscan\"\n");
     assert!(r.contains("prev_token = \"filter:3108758531\""), "{}", r);
     host.clear();
-    let reply = c.send("pv_list", &[]);
+    let reply = c.send(Request::PvList, &[]);
     assert_eq!(reply.response(), "token_mismatch");
-    assert!(!c.handle_reply(&reply, "pv_list", "", None));
+    assert!(!c.handle_reply(&reply, Request::PvList, "", None));
     assert_eq!(
         host.visible(),
         vec![
@@ -261,27 +262,27 @@ fn handle_reply_messages() {
     let mut found = -1;
     assert!(c.handle_reply(
         &reply("response = \"unknown\"\n"),
-        "vg_lookup",
+        Request::VgLookup,
         "vg0",
         Some(&mut found)
     ));
     assert_eq!(found, 0);
     assert!(c.handle_reply(
         &reply("response = \"multiple\"\n"),
-        "vg_lookup",
+        Request::VgLookup,
         "vg0",
         Some(&mut found)
     ));
     assert_eq!(found, 2);
     assert!(!c.handle_reply(
         &reply("response = \"failed\"\nreason = \"Ignore duplicate PV\"\n"),
-        "pv_found",
+        Request::PvFound,
         "",
         None
     ));
     assert!(!c.handle_reply(
         &reply("response = \"token_mismatch\"\nexpected = \"filter:1\"\n"),
-        "vg_list",
+        Request::VgList,
         "",
         None
     ));
@@ -290,7 +291,7 @@ fn handle_reply_messages() {
             error: libc::ECONNRESET,
             ..Default::default()
         },
-        "pv_gone",
+        Request::PvGone,
         "",
         None
     ));
@@ -373,8 +374,8 @@ fn dead_daemon_and_bad_peers() {
         host.clear();
         let mut c = new_client(&host, &sock);
         assert!(c.connect(0));
-        let r = c.send("pv_list", &[]);
-        assert!(!c.handle_reply(&r, "pv_list", "", None));
+        let r = c.send(Request::PvList, &[]);
+        assert!(!c.handle_reply(&r, Request::PvList, "", None));
         let mut want = vec![format!(
             "lvmetad cannot be used due to error: {}",
             errno_text

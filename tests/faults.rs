@@ -12,6 +12,7 @@ use common::*;
 use lvmetad::client::port::Host;
 use lvmetad::client::Client;
 use lvmetad::ondisk::BlockRead;
+use lvmetad::protocol::Request;
 use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, DeviceSource, Lookup, Pvscan, ScanDevice};
 use std::io::{self, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -787,8 +788,8 @@ fn bad_replies_give_lvms_messages() {
     // a pv_found reply without response or reason
     let mut c = run("noresp", vec![HELLO, b"seqno_before = 1\n\n##\n"], 4096);
     assert!(c.connect(1));
-    let r = c.send("pv_found", &[]);
-    assert!(!c.handle_reply(&r, "pv_found", "PVUUID", None));
+    let r = c.send(Request::PvFound, &[]);
+    assert!(!c.handle_reply(&r, Request::PvFound, "PVUUID", None));
     assert_eq!(
         host.visible(),
         vec![
@@ -820,8 +821,8 @@ fn bad_replies_give_lvms_messages() {
     big.extend_from_slice(b"}\n\n##\n");
     let mut c = run("big", vec![HELLO, &big], 65536);
     assert!(c.connect(1));
-    let r = c.send("pv_list", &[]);
-    assert!(c.handle_reply(&r, "pv_list", "", None));
+    let r = c.send(Request::PvList, &[]);
+    assert!(c.handle_reply(&r, Request::PvList, "", None));
     assert_eq!(
         r.int(&format!("physical_volumes/pv{}/device", n - 1)),
         Some(n - 1)
@@ -911,10 +912,10 @@ fn eintr_storm_on_client_and_stop_continue_storm_on_daemon() {
         }
         for _ in 0..50 {
             assert!(c.token_matches(1));
-            let r = c.send("pv_list", &[]);
-            assert!(c.handle_reply(&r, "pv_list", "", None));
-            let r = c.send("vg_list", &[]);
-            assert!(c.handle_reply(&r, "vg_list", "", None));
+            let r = c.send(Request::PvList, &[]);
+            assert!(c.handle_reply(&r, Request::PvList, "", None));
+            let r = c.send(Request::VgList, &[]);
+            assert!(c.handle_reply(&r, Request::VgList, "", None));
             assert_eq!(c.is_disabled(), None);
             requests += 4;
         }

@@ -19,6 +19,7 @@ use lvmetad::daemon::log::Logger;
 use lvmetad::daemon::Daemon;
 use lvmetad::ondisk::mda::FMTT_MAGIC;
 use lvmetad::ondisk::{disk_crc, read_mda, read_vg_text, validate_name, DiskLocn};
+use lvmetad::protocol::Request;
 use lvmetad::scan::pvscan::vg_export;
 use std::collections::HashMap;
 
@@ -76,7 +77,7 @@ fn pvmeta(device: i64, id: &str, area_size: u64) -> Node {
     )
 }
 
-fn request(id: &str, fields: &[Field<'_>]) -> Vec<u8> {
+fn request(id: Request, fields: &[Field<'_>]) -> Vec<u8> {
     tree_request(id, fields, "skip", 0, 1, "fuzz")
 }
 
@@ -154,9 +155,9 @@ fuzz_target!(|data: &[u8]| {
     ));
     let uuid = md.summary.vg_uuid();
     let mut reqs = vec![
-        request("vg_lookup", &[Field::Str("uuid", uuid.as_bytes())]),
-        request("vg_lookup", &[Field::Str("name", name.as_bytes())]),
-        request("pv_list", &[]),
+        request(Request::VgLookup, &[Field::Str("uuid", uuid.as_bytes())]),
+        request(Request::VgLookup, &[Field::Str("name", name.as_bytes())]),
+        request(Request::PvList, &[]),
     ];
     if flags & 4 != 0 {
         reqs.push(request(
@@ -168,8 +169,8 @@ fuzz_target!(|data: &[u8]| {
             ],
         ));
     }
-    reqs.push(request("pv_gone", &[Field::Int("device", 1)]));
-    reqs.push(request("vg_list", &[]));
+    reqs.push(request(Request::PvGone, &[Field::Int("device", 1)]));
+    reqs.push(request(Request::VgList, &[]));
     for req in reqs {
         let _ = d.handle(&req);
     }

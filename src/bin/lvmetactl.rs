@@ -6,6 +6,7 @@
 
 use lvmetad::config::builder::{push_int, push_str};
 use lvmetad::daemon::server::DEFAULT_SOCKET;
+use lvmetad::protocol::Request;
 use lvmetad::protocol::{PROTOCOL, PROTOCOL_VERSION};
 use lvmetad::wire::Connection;
 use std::path::PathBuf;
@@ -35,9 +36,9 @@ enum F<'a> {
     I(&'a str, i64),
 }
 
-fn request(id: &str, fields: &[F]) -> Vec<u8> {
+fn request(id: Request, fields: &[F]) -> Vec<u8> {
     let mut b = Vec::new();
-    push_str(&mut b, "request", id.as_bytes());
+    push_str(&mut b, "request", id.name().as_bytes());
     for f in fields {
         match f {
             F::S(k, v) => push_str(&mut b, k, v.as_bytes()),
@@ -141,13 +142,14 @@ fn main() {
     };
     match cmd {
         "dump" | "pv_list" | "vg_list" | "get_global_info" => {
-            print_raw(raw(request(cmd, &[]), &mut conn))
+            let id = Request::from_name(cmd.as_bytes()).expect("a request of the table");
+            print_raw(raw(request(id, &[]), &mut conn))
         }
         "set_global_invalid" => {
             need(&args, 3, "set_global_invalid 0|1");
             let v = atoi(&args[2]);
             print_reply(raw(
-                request("set_global_info", &[F::I("global_invalid", v)]),
+                request(Request::SetGlobalInfo, &[F::I("global_invalid", v)]),
                 &mut conn,
             ))
         }
@@ -156,7 +158,7 @@ fn main() {
             let v = atoi(&args[2]);
             print_reply(raw(
                 request(
-                    "set_global_info",
+                    Request::SetGlobalInfo,
                     &[F::I("global_disable", v), F::S("disable_reason", "DIRECT")],
                 ),
                 &mut conn,
@@ -179,32 +181,35 @@ fn main() {
                 exit(255);
             }
             f.push(F::I("version", ver));
-            print_reply(raw(request("set_vg_info", &f), &mut conn))
+            print_reply(raw(request(Request::SetVgInfo, &f), &mut conn))
         }
         "vg_lookup_name" => {
             need(&args, 3, "vg_lookup_name <name>");
             print_raw(raw(
-                request("vg_lookup", &[F::S("name", &args[2])]),
+                request(Request::VgLookup, &[F::S("name", &args[2])]),
                 &mut conn,
             ))
         }
         "vg_lookup_uuid" => {
             need(&args, 3, "vg_lookup_uuid <uuid>");
             print_raw(raw(
-                request("vg_lookup", &[F::S("uuid", &args[2])]),
+                request(Request::VgLookup, &[F::S("uuid", &args[2])]),
                 &mut conn,
             ))
         }
         "pv_lookup_uuid" => {
             need(&args, 3, "pv_lookup_uuid <uuid>");
             print_raw(raw(
-                request("pv_lookup", &[F::S("uuid", &args[2])]),
+                request(Request::PvLookup, &[F::S("uuid", &args[2])]),
                 &mut conn,
             ))
         }
         "vg_lock_type" => {
             need(&args, 3, "vg_lock_type <uuid>");
-            let b = raw(request("vg_lookup", &[F::S("uuid", &args[2])]), &mut conn);
+            let b = raw(
+                request(Request::VgLookup, &[F::S("uuid", &args[2])]),
+                &mut conn,
+            );
             let t = lvmetad::config::parse(&b).unwrap_or_default();
             match lvmetad::config::find(&t, "metadata") {
                 None => println!("no metadata"),

@@ -14,6 +14,7 @@ use crate::client::port::{CmdId, Host, Level};
 use crate::config::builder::{push_int, push_str};
 use crate::config::{find_int, find_str_allow_empty, parse, to_bytes, Node, Value};
 use crate::protocol::TOKEN_UPDATE_IN_PROGRESS as IP;
+use crate::protocol::{Request, PROTOCOL, PROTOCOL_VERSION};
 use crate::wire::{read_message, write_all, TERMINATOR};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -116,8 +117,8 @@ fn daemon_open(host: &dyn Host, path: &str) -> Result<UnixStream, i32> {
     host.log(
         Level::Debug,
         &format!(
-            "{}: Opening daemon socket to lvmetad for protocol lvmetad version 1.",
-            path
+            "{}: Opening daemon socket to lvmetad for protocol {} version {}.",
+            path, PROTOCOL, PROTOCOL_VERSION
         ),
     );
     if path.len() >= 108 {
@@ -139,7 +140,10 @@ fn daemon_open(host: &dyn Host, path: &str) -> Result<UnixStream, i32> {
         }
     };
     host.log(Level::Debug, "Sending daemon lvmetad: hello");
-    let r = exchange(&mut s, b"request = \"hello\"\n");
+    let r = exchange(
+        &mut s,
+        format!("request = \"{}\"\n", Request::Hello.name()).as_bytes(),
+    );
     if r.error != 0 || r.str("response").unwrap_or("unknown") != "OK" {
         host.log(
             Level::Error,
@@ -148,23 +152,24 @@ fn daemon_open(host: &dyn Host, path: &str) -> Result<UnixStream, i32> {
         return Err(r.error);
     }
     let proto = r.str("protocol");
-    if proto != Some("lvmetad") {
+    if proto != Some(PROTOCOL) {
         host.log(
             Level::Error,
             &format!(
-                "Daemon lvmetad: requested protocol lvmetad != {}",
+                "Daemon lvmetad: requested protocol {} != {}",
+                PROTOCOL,
                 proto.unwrap_or("")
             ),
         );
         return Err(0);
     }
     let v = r.int("version").unwrap_or(0);
-    if v != 1 {
+    if v != PROTOCOL_VERSION {
         host.log(
             Level::Error,
             &format!(
-                "Daemon lvmetad: requested protocol version 1 != {}",
-                v as i32
+                "Daemon lvmetad: requested protocol version {} != {}",
+                PROTOCOL_VERSION, v as i32
             ),
         );
         return Err(0);
@@ -200,7 +205,7 @@ fn exchange(s: &mut UnixStream, body: &[u8]) -> DaemonReply {
 
 /// Build a tree-form request the way `daemon_request_make`/`_extend` lay it out.
 pub fn tree_request(
-    id: &str,
+    id: Request,
     fields: &[Field<'_>],
     token: &str,
     update_timeout: i64,
@@ -208,7 +213,7 @@ pub fn tree_request(
     cmd: &str,
 ) -> Vec<u8> {
     let mut doc = Vec::with_capacity(fields.len() + 5);
-    doc.push(Node::string("request", id));
+    doc.push(Node::string("request", id.name()));
     for f in fields {
         doc.push(match f {
             Field::Str(k, v) => Node::string(format!("{} ", k), v),
@@ -421,9 +426,9 @@ impl Client {
         }
     }
 
-    fn simple_request(&self, id: &str, fields: &[Field<'_>]) -> Vec<u8> {
+    fn simple_request(&self, id: Request, fields: &[Field<'_>]) -> Vec<u8> {
         let mut b = Vec::with_capacity(128);
-        push_str(&mut b, "request", id.as_bytes());
+        push_str(&mut b, "request", id.name().as_bytes());
         push_str(&mut b, "token", b"skip");
         for f in fields {
             match f {
@@ -439,14 +444,14 @@ impl Client {
 
     /// A simple-form request with the skip token on the main handle (libdaemon's
     /// `daemon_send_simple`), as the global-state requests are sent.
-    pub fn send_skip(&mut self, id: &str, fields: &[Field<'_>]) -> DaemonReply {
+    pub fn send_skip(&mut self, id: Request, fields: &[Field<'_>]) -> DaemonReply {
         let body = self.simple_request(id, fields);
         self.send_on_handle(&body)
     }
 
     /// `get_global_info` with the skip token, on the main handle.
     pub fn get_global_info(&mut self) -> DaemonReply {
-        let body = self.simple_request("get_global_info", &[]);
+        let body = self.simple_request(Request::GetGlobalInfo, &[]);
         self.send_on_handle(&body)
     }
 
@@ -457,7 +462,7 @@ impl Client {
 
     /// `_lvmetad_send()`: a tree-form request with the common header, retried while
     /// another command is updating the cache (up to `lvmetad_update_wait_time`).
-    pub fn send(&mut self, id: &str, fields: &[Field<'_>]) -> DaemonReply {
+    pub fn send(&mut self, id: Request, fields: &[Field<'_>]) -> DaemonReply {
         if !self.connected || !self.use_ {
             return DaemonReply::err(libc::ECONNRESET);
         }
@@ -479,7 +484,7 @@ impl Client {
                     "WARNING: lvmetad connection failed, cannot reconnect.",
                 );
             }
-            if id == "token_update" || reply.error != 0 {
+            if id == Request::TokenUpdate || reply.error != 0 {
                 return reply;
             }
             if reply.response() == "token_mismatch" {
@@ -507,7 +512,7 @@ impl Client {
                         Level::Warn,
                         &format!(
                             "WARNING: lvmetad is being updated, retrying ({}) for {} more seconds.",
-                            id,
+                            id.name(),
                             wait_sec as u64 - (now - wait_start)
                         ),
                     );
@@ -524,31 +529,19 @@ impl Client {
     pub fn handle_reply(
         &self,
         reply: &DaemonReply,
-        id: &str,
+        id: Request,
         object: &str,
         found: Option<&mut i32>,
     ) -> bool {
-        let (action, mut modifies) = match id {
-            "pv_list" => ("list PVs", false),
-            "vg_list" => ("list VGs", false),
-            "vg_lookup" => ("lookup VG", false),
-            "pv_lookup" => ("lookup PV", false),
-            "pv_clear_all" => ("clear info about all PVs", false),
-            "vg_clear_outdated_pvs" => ("clear the list of outdated PVs", false),
-            "set_vg_info" => ("set VG info", false),
-            "vg_update" => ("update VG", false),
-            "vg_remove" => ("remove VG", false),
-            "pv_found" => ("update PV", true),
-            "pv_gone" => ("drop PV", true),
-            "" => ("<none>", false),
-            other => {
-                self.log(
-                    Level::Error,
-                    &format!("Internal error: Unchecked lvmetad message {}.", other),
-                );
-                ("action unknown", false)
-            }
-        };
+        let spec = id.spec();
+        let mut modifies = spec.modifies;
+        let action = spec.action.unwrap_or_else(|| {
+            self.log(
+                Level::Error,
+                &format!("Internal error: Unchecked lvmetad message {}.", spec.name),
+            );
+            "action unknown"
+        });
         let obj = if object.is_empty() {
             String::new()
         } else {
@@ -677,7 +670,7 @@ impl Client {
                 Level::Debug,
                 &format!("Sending lvmetad token_update {}", self.token()),
             );
-            let reply = self.send("token_update", &[]);
+            let reply = self.send(Request::TokenUpdate, &[]);
             if let Some(r) = replaced_update.as_deref_mut() {
                 *r = false;
             }
@@ -944,7 +937,7 @@ impl Client {
     /// `lvmetad_set_disabled()`
     pub fn set_disabled(&mut self, reason: &str) {
         let body = self.simple_request(
-            "set_global_info",
+            Request::SetGlobalInfo,
             &[
                 Field::Int("global_disable", 1),
                 Field::Str("disable_reason", reason.as_bytes()),
@@ -984,7 +977,7 @@ impl Client {
             return;
         }
         self.log(Level::Debug, "Sending lvmetad enabled");
-        let body = self.simple_request("set_global_info", &[Field::Int("global_disable", 0)]);
+        let body = self.simple_request(Request::SetGlobalInfo, &[Field::Int("global_disable", 0)]);
         let reply = self.send_on_handle(&body);
         self.report_set_global(&reply);
     }

@@ -16,6 +16,7 @@ use crate::client::port::vg::{
 };
 use crate::client::port::{CmdId, Host, Level};
 use crate::config::{find_int, find_str, Node};
+use crate::protocol::Request;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The shared client state.
@@ -47,14 +48,14 @@ fn lossy(b: &[u8]) -> String {
 fn set_vg_info(c: &mut Client, info: &VgInfo, version: i64) -> bool {
     let uuid = format_id(&info.id);
     let r = c.send(
-        "set_vg_info",
+        Request::SetVgInfo,
         &[
             Field::Str("name", info.name.as_bytes()),
             Field::Str("uuid", uuid.as_bytes()),
             Field::Int("version", version),
         ],
     );
-    c.handle_reply(&r, "set_vg_info", &info.name, None)
+    c.handle_reply(&r, Request::SetVgInfo, &info.name, None)
 }
 
 /// `lvmetad_vg_update_pending(vg)`: announce new metadata (`set_vg_info`).
@@ -109,13 +110,13 @@ pub fn vg_update_finish(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
             ),
         );
         let r = c.send(
-            "vg_update",
+            Request::VgUpdate,
             &[
                 Field::Str("vgname", info.name.as_bytes()),
                 Field::Tree("metadata", &meta),
             ],
         );
-        if !c.handle_reply(&r, "vg_update", &info.name, None) {
+        if !c.handle_reply(&r, Request::VgUpdate, &info.name, None) {
             return false;
         }
     }
@@ -170,8 +171,8 @@ pub fn vg_remove_finish(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
         Level::Debug,
         &format!("Telling lvmetad to remove VGID {} ({})", uuid, info.name),
     );
-    let r = c.send("vg_remove", &[Field::Str("uuid", uuid.as_bytes())]);
-    c.handle_reply(&r, "vg_remove", &info.name, None)
+    let r = c.send(Request::VgRemove, &[Field::Str("uuid", uuid.as_bytes())]);
+    c.handle_reply(&r, Request::VgRemove, &info.name, None)
 }
 
 /// `lvmetad_vg_clear_outdated_pvs(vg)` (no used check, as in LVM).
@@ -182,10 +183,10 @@ pub fn vg_clear_outdated_pvs(cl: &Shared, h: &dyn VgHost, vg: VgId) -> bool {
     let uuid = format_id(&info.id);
     let mut c = lock(cl);
     let r = c.send(
-        "vg_clear_outdated_pvs",
+        Request::VgClearOutdatedPvs,
         &[Field::Str("vgid", uuid.as_bytes())],
     );
-    c.handle_reply(&r, "vg_clear_outdated_pvs", &info.name, None)
+    c.handle_reply(&r, Request::VgClearOutdatedPvs, &info.name, None)
 }
 
 /// `lvmetad_pv_found()`: tell lvmetad about the PV `pvid` on `dev` (with the VG `vg`
@@ -232,7 +233,7 @@ pub fn pv_found(
                 ),
             );
             lock(cl).send(
-                "pv_found",
+                Request::PvFound,
                 &[
                     Field::Tree("pvmeta", &pvmeta),
                     Field::Str("vgname", info.name.as_bytes()),
@@ -245,10 +246,10 @@ pub fn pv_found(
                 Level::Debug,
                 &format!("Telling lvmetad to store PV {} ({})", devname, uuid),
             );
-            lock(cl).send("pv_found", &[Field::Tree("pvmeta", &pvmeta)])
+            lock(cl).send(Request::PvFound, &[Field::Tree("pvmeta", &pvmeta)])
         }
     };
-    let result = lock(cl).handle_reply(&reply, "pv_found", &uuid, None);
+    let result = lock(cl).handle_reply(&reply, Request::PvFound, &uuid, None);
     if let (Some(info), true) = (&vginfo, result) {
         check_pv_found_seqno(&*host, &reply, &info.name, info.seqno);
     }
@@ -314,9 +315,9 @@ pub fn pv_gone_on(c: &mut Client, devno: u64, name: &str) -> bool {
         Level::Debug,
         &format!("Telling lvmetad to forget any PV on {}", name),
     );
-    let r = c.send("pv_gone", &[Field::Int("device", devno as i64)]);
+    let r = c.send(Request::PvGone, &[Field::Int("device", devno as i64)]);
     let mut found = 0;
-    c.handle_reply(&r, "pv_gone", name, Some(&mut found))
+    c.handle_reply(&r, Request::PvGone, name, Some(&mut found))
 }
 
 /// `_pv_populate_lvmcache()`: one PV node of a reply into lvmcache.
@@ -451,7 +452,7 @@ enum Listed {
     Reply(super::DaemonReply),
 }
 
-fn list_request(cl: &Shared, id: &str, check_used: bool) -> Listed {
+fn list_request(cl: &Shared, id: Request, check_used: bool) -> Listed {
     let mut c = lock(cl);
     if check_used && !c.used() {
         return Listed::Unused;
@@ -466,7 +467,7 @@ fn list_request(cl: &Shared, id: &str, check_used: bool) -> Listed {
 /// `lvmetad_pv_list_to_lvmcache(cmd)`: every PV lvmetad knows into lvmcache.
 pub fn pv_list_to_lvmcache(cl: &Shared, h: &dyn VgHost, cmd: CmdId) -> bool {
     let host = host_of(cl);
-    let reply = match list_request(cl, "pv_list", true) {
+    let reply = match list_request(cl, Request::PvList, true) {
         Listed::Unused => return true,
         Listed::Failed => return false,
         Listed::Reply(r) => r,
@@ -501,8 +502,8 @@ pub fn pv_lookup(cl: &Shared, h: &dyn VgHost, cmd: CmdId, key: PvKey<'_>) -> (bo
         match key {
             PvKey::Id(id) => {
                 let uuid = format_id(id);
-                let r = c.send("pv_lookup", &[Field::Str("uuid", uuid.as_bytes())]);
-                if !c.handle_reply(&r, "pv_lookup", "", Some(&mut found)) {
+                let r = c.send(Request::PvLookup, &[Field::Str("uuid", uuid.as_bytes())]);
+                if !c.handle_reply(&r, Request::PvLookup, "", Some(&mut found)) {
                     return (false, found);
                 }
                 (r, 0)
@@ -511,8 +512,8 @@ pub fn pv_lookup(cl: &Shared, h: &dyn VgHost, cmd: CmdId, key: PvKey<'_>) -> (bo
                 let Some((devno, name)) = h.dev_info(dev) else {
                     return (false, found);
                 };
-                let r = c.send("pv_lookup", &[Field::Int("device", devno as i64)]);
-                if !c.handle_reply(&r, "pv_lookup", &name, Some(&mut found)) {
+                let r = c.send(Request::PvLookup, &[Field::Int("device", devno as i64)]);
+                if !c.handle_reply(&r, Request::PvLookup, &name, Some(&mut found)) {
                     return (false, found);
                 }
                 (r, devno)
@@ -575,8 +576,8 @@ pub fn vg_lookup(
                 vgname.unwrap_or("(null)")
             ),
         );
-        let r = c.send("vg_lookup", &fields);
-        if !c.handle_reply(&r, "vg_lookup", &object, Some(&mut found)) || found == 0 {
+        let r = c.send(Request::VgLookup, &fields);
+        if !c.handle_reply(&r, Request::VgLookup, &object, Some(&mut found)) || found == 0 {
             return None;
         }
         r
@@ -660,7 +661,7 @@ pub fn vg_lookup(
 /// `lvmetad_vg_list_to_lvmcache(cmd)`: look every VG up, for lvmcache's sake.
 pub fn vg_list_to_lvmcache(cl: &Shared, h: &dyn VgHost, cmd: CmdId) -> bool {
     let host = host_of(cl);
-    let reply = match list_request(cl, "vg_list", true) {
+    let reply = match list_request(cl, Request::VgList, true) {
         Listed::Unused => return true,
         Listed::Failed => return false,
         Listed::Reply(r) => r,
@@ -687,7 +688,7 @@ pub fn vg_list_to_lvmcache(cl: &Shared, h: &dyn VgHost, cmd: CmdId) -> bool {
 /// `lvmetad_get_vgnameids(cmd, list)`: append every VG's name and id to `list`.
 pub fn get_vgnameids(cl: &Shared, h: &dyn VgHost, cmd: CmdId, list: ListId) -> bool {
     let host = host_of(cl);
-    let Listed::Reply(reply) = list_request(cl, "vg_list", false) else {
+    let Listed::Reply(reply) = list_request(cl, Request::VgList, false) else {
         return false;
     };
     let Some(vgs) = reply
@@ -728,7 +729,7 @@ pub fn vg_is_foreign(
         c.host()
             .log(Level::Debug, "Sending lvmetad vg_clear_outdated_pvs");
         c.send(
-            "vg_lookup",
+            Request::VgLookup,
             &[
                 Field::Str("uuid", uuid.as_bytes()),
                 Field::Str("name", vgname.as_bytes()),
@@ -802,7 +803,7 @@ pub fn validate_global_cache(
             c.make_unused(Some(cmd));
             return;
         }
-        let r = c.send_skip("set_global_info", &[Field::Int("global_invalid", 0)]);
+        let r = c.send_skip(Request::SetGlobalInfo, &[Field::Int("global_invalid", 0)]);
         if r.error != 0 {
             host.log(
                 Level::Error,
@@ -900,8 +901,8 @@ pub fn pvscan_all_devs(
     let devs = h.label_scan_all(cmd).unwrap_or_default();
     let mut ret = {
         let mut c = lock(cl);
-        let r = c.send("pv_clear_all", &[]);
-        c.handle_reply(&r, "pv_clear_all", "", None)
+        let r = c.send(Request::PvClearAll, &[]);
+        c.handle_reply(&r, Request::PvClearAll, "", None)
     };
     let was_silent = h.silent();
     h.set_silent(true);

@@ -7,9 +7,10 @@ use super::cache::{
 use crate::config::builder::{push_int, push_str};
 use crate::config::write::{indent, write_int, write_key, write_node, write_nodes, write_str_line};
 use crate::config::{find, find_int, find_str, parse, Node};
+use crate::protocol::{Lock, Request, PROTOCOL, PROTOCOL_VERSION, TOKEN_UPDATE_IN_PROGRESS};
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub const GLFL_INVALID: u32 = 0x01;
 pub const GLFL_DISABLE: u32 = 0x02;
@@ -22,7 +23,6 @@ pub const GLFL_DISABLE_REASON_ALL: u32 = GLFL_DISABLE_REASON_DIRECT
     | GLFL_DISABLE_REASON_DUPLICATES
     | GLFL_DISABLE_REASON_VGRESTORE;
 
-pub const TOKEN_UPDATE_IN_PROGRESS: &[u8] = b"update in progress";
 const TOKEN_MAX: usize = 127;
 const CMD_MAX: usize = 31;
 
@@ -163,8 +163,8 @@ impl Daemon {
 
     /// The reply to a request: the replies that can be big (lookups, lists, dump) are
     /// written to `out`, the others returned.
-    fn dispatch(&self, mut req: Option<&mut [Node]>, out: &mut Vec<u8>) -> Vec<u8> {
-        let r: Option<&[Node]> = req.as_deref();
+    fn dispatch(&self, mut req_nodes: Option<&mut [Node]>, out: &mut Vec<u8>) -> Vec<u8> {
+        let r: Option<&[Node]> = req_nodes.as_deref();
         let c = Common {
             rq: req_str(r, "request").unwrap_or(b"NONE"),
             token: req_str(r, "token").unwrap_or(b"NONE"),
@@ -172,82 +172,118 @@ impl Daemon {
             cmd: req_str(r, "cmd").unwrap_or(b"NONE"),
             update_timeout: req_int(r, "update_timeout", 0),
         };
-        if c.rq == b"hello" {
-            let mut b = simple("OK");
-            push_str(&mut b, "protocol", b"lvmetad");
-            push_int(&mut b, "version", 1);
-            return b;
-        }
-        // copy what we need before taking mutable borrows
-        let rq = c.rq.to_vec();
-        {
-            let mut ts = self.token.lock().unwrap_or_else(|e| e.into_inner());
-            if rq == b"token_update" {
-                return self.token_update(&mut ts, &c);
-            }
-            if c.token != ts.token.as_slice() && rq != b"dump" && c.token != b"skip" {
-                return self.token_mismatch(
-                    &ts,
-                    c.token,
-                    "another command has populated the cache",
-                );
-            }
-            if c.token == TOKEN_UPDATE_IN_PROGRESS
-                && ts.update_pid != 0
-                && c.pid != 0
-                && ts.update_pid != c.pid
-            {
-                return self.token_mismatch(
-                    &ts,
-                    c.token,
-                    "another command has populated the lvmetad cache",
-                );
+        let req = Request::from_name(c.rq);
+        if !matches!(req, Some(Request::Hello | Request::TokenUpdate)) {
+            if let Some(mismatch) = self.check_token(&c, req == Some(Request::Dump)) {
+                return mismatch;
             }
         }
-        let rq = rq.as_slice();
-        match rq {
-            b"pv_found"
-            | b"pv_gone"
-            | b"vg_update"
-            | b"vg_remove"
-            | b"set_vg_info"
-            | b"pv_clear_all"
-            | b"vg_clear_outdated_pvs" => {
-                let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-                match rq {
-                    b"pv_found" => self.pv_found(&mut cache, req.as_deref_mut().unwrap()),
-                    b"pv_gone" => self.pv_gone(&mut cache, req.as_deref().unwrap()),
-                    b"vg_update" => self.vg_update(&mut cache, req.as_deref_mut().unwrap()),
-                    b"vg_remove" => self.vg_remove(&mut cache, req.as_deref().unwrap()),
-                    b"set_vg_info" => self.set_vg_info(&mut cache, req.as_deref().unwrap()),
-                    b"pv_clear_all" => {
-                        cache.clear();
-                        simple("OK")
-                    }
-                    _ => self.vg_clear_outdated_pvs(&mut cache, req.as_deref().unwrap()),
-                }
+        let Some(req) = req else {
+            return reply_fail("request not implemented");
+        };
+        let rq = req;
+        match req {
+            Request::Hello => {
+                let mut b = simple("OK");
+                push_str(&mut b, "protocol", PROTOCOL.as_bytes());
+                push_int(&mut b, "version", PROTOCOL_VERSION);
+                b
             }
-            b"pv_lookup" | b"vg_lookup" | b"pv_list" | b"vg_list" | b"dump" => {
-                let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-                match rq {
-                    b"pv_lookup" => self.pv_lookup(&cache, req.as_deref().unwrap(), out),
-                    b"vg_lookup" => self.vg_lookup(&cache, req.as_deref().unwrap(), out),
-                    b"pv_list" => self.pv_list(&cache, out),
-                    b"vg_list" => self.vg_list(&cache, out),
-                    _ => self.dump(&cache, out),
-                }
+            Request::TokenUpdate => self.token_update(&mut self.token_lock(rq), &c),
+            Request::PvFound => {
+                self.pv_found(&mut self.write(rq), req_nodes.as_deref_mut().unwrap())
+            }
+            Request::PvGone => self.pv_gone(&mut self.write(rq), req_nodes.as_deref().unwrap()),
+            Request::VgUpdate => {
+                self.vg_update(&mut self.write(rq), req_nodes.as_deref_mut().unwrap())
+            }
+            Request::VgRemove => self.vg_remove(&mut self.write(rq), req_nodes.as_deref().unwrap()),
+            Request::SetVgInfo => {
+                self.set_vg_info(&mut self.write(rq), req_nodes.as_deref().unwrap())
+            }
+            Request::PvClearAll => {
+                self.write(rq).clear();
+                simple("OK")
+            }
+            Request::VgClearOutdatedPvs => {
+                self.vg_clear_outdated_pvs(&mut self.write(rq), req_nodes.as_deref().unwrap())
+            }
+            Request::PvLookup => {
+                self.pv_lookup(&self.read(rq), req_nodes.as_deref().unwrap(), out);
                 Vec::new()
             }
-            b"set_global_info" => {
-                let _g = self.info_lock.lock().unwrap_or_else(|e| e.into_inner());
-                self.set_global_info(req.as_deref())
+            Request::VgLookup => {
+                self.vg_lookup(&self.read(rq), req_nodes.as_deref().unwrap(), out);
+                Vec::new()
             }
-            b"get_global_info" => {
-                let _g = self.info_lock.lock().unwrap_or_else(|e| e.into_inner());
+            Request::PvList => {
+                self.pv_list(&self.read(rq), out);
+                Vec::new()
+            }
+            Request::VgList => {
+                self.vg_list(&self.read(rq), out);
+                Vec::new()
+            }
+            Request::Dump => {
+                self.dump(&self.read(rq), out);
+                Vec::new()
+            }
+            Request::SetGlobalInfo => {
+                let _g = self.info(rq);
+                self.set_global_info(req_nodes.as_deref())
+            }
+            Request::GetGlobalInfo => {
+                let _g = self.info(rq);
                 self.get_global_info()
             }
-            _ => reply_fail("request not implemented"),
         }
+    }
+
+    /// The token check every request but `hello` and `token_update` passes first
+    /// (`dump` is exempt from the token comparison, not from the update owner's check).
+    fn check_token(&self, c: &Common, is_dump: bool) -> Option<Vec<u8>> {
+        let ts = self.token.lock().unwrap_or_else(|e| e.into_inner());
+        if c.token != ts.token.as_slice() && !is_dump && c.token != b"skip" {
+            return Some(self.token_mismatch(
+                &ts,
+                c.token,
+                "another command has populated the cache",
+            ));
+        }
+        if c.token == TOKEN_UPDATE_IN_PROGRESS.as_bytes()
+            && ts.update_pid != 0
+            && c.pid != 0
+            && ts.update_pid != c.pid
+        {
+            return Some(self.token_mismatch(
+                &ts,
+                c.token,
+                "another command has populated the lvmetad cache",
+            ));
+        }
+        None
+    }
+
+    // The locks of the protocol table's classes; each checks that the request is of
+    // its class.
+    fn token_lock(&self, rq: Request) -> MutexGuard<'_, TokenState> {
+        debug_assert_eq!(rq.lock(), Lock::Token);
+        self.token.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self, rq: Request) -> RwLockWriteGuard<'_, Cache> {
+        debug_assert_eq!(rq.lock(), Lock::CacheWrite, "{}", rq.name());
+        self.cache.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read(&self, rq: Request) -> RwLockReadGuard<'_, Cache> {
+        debug_assert_eq!(rq.lock(), Lock::CacheRead, "{}", rq.name());
+        self.cache.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn info(&self, rq: Request) -> MutexGuard<'_, ()> {
+        debug_assert_eq!(rq.lock(), Lock::Info, "{}", rq.name());
+        self.info_lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn token_mismatch(&self, ts: &TokenState, received: &[u8], reason: &str) -> Vec<u8> {
@@ -274,8 +310,8 @@ impl Daemon {
     }
 
     fn token_update(&self, ts: &mut TokenState, c: &Common) -> Vec<u8> {
-        let prev_ip = ts.token == TOKEN_UPDATE_IN_PROGRESS;
-        let this_ip = c.token == TOKEN_UPDATE_IN_PROGRESS;
+        let prev_ip = ts.token == TOKEN_UPDATE_IN_PROGRESS.as_bytes();
+        let this_ip = c.token == TOKEN_UPDATE_IN_PROGRESS.as_bytes();
         let mut prev_token = Vec::new();
         if !prev_ip && this_ip {
             prev_token = self.start_update(ts, c);

@@ -2,6 +2,7 @@
 //! README): `--- conn=N opened|closed` lines and `=== k request|reply conn=c step=s bytes=N`
 //! headers each followed by exactly N message bytes and one newline.
 
+use super::Request;
 use std::fmt;
 
 /// One event of a transcript.
@@ -139,14 +140,14 @@ pub fn seed_requests(
         doc.push(Node::string("cmd", "seed"));
         to_bytes(&doc)
     };
-    let ip = b"update in progress";
+    let ip = super::TOKEN_UPDATE_IN_PROGRESS.as_bytes();
     let reply = crate::config::parse(pv_list_reply)
         .map_err(|e| CaptureError(format!("pv_list reply: {}", e)))?;
     let pvs = find(&reply, "physical_volumes")
         .ok_or_else(|| CaptureError("no physical_volumes in the pv_list reply".into()))?;
     let mut out = vec![
-        req("token_update", vec![], ip),
-        req("pv_clear_all", vec![], ip),
+        req(Request::TokenUpdate.name(), vec![], ip),
+        req(Request::PvClearAll.name(), vec![], ip),
     ];
     for pv in &pvs.children {
         let children: Vec<Node> = pv
@@ -155,16 +156,20 @@ pub fn seed_requests(
             .filter(|c| c.key != b"vgid" && c.key != b"vgname")
             .cloned()
             .collect();
-        out.push(req("pv_found", vec![Node::section("pvmeta", children)], ip));
+        out.push(req(
+            Request::PvFound.name(),
+            vec![Node::section("pvmeta", children)],
+            ip,
+        ));
     }
     for (name, meta) in vgs {
         out.push(req(
-            "vg_update",
+            Request::VgUpdate.name(),
             vec![Node::string("vgname", name), meta.clone()],
             ip,
         ));
     }
-    out.push(req("token_update", vec![], token));
+    out.push(req(Request::TokenUpdate.name(), vec![], token));
     Ok(out)
 }
 

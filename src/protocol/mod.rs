@@ -7,3 +7,6 @@ pub const PROTOCOL: &str = "lvmetad";
 pub const PROTOCOL_VERSION: i64 = 1;
 
 pub mod capture;
+pub mod request;
+
+pub use request::{Lock, Request, REQUESTS};

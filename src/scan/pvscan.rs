@@ -13,6 +13,7 @@ use crate::client::update::{begin_full_update, enable_after_scan, end_full_updat
 use crate::client::{Client, Field};
 use crate::config::{Node, Value};
 use crate::ondisk::{scan_pv, BlockRead, Log, PvScan, ScannedPv};
+use crate::protocol::Request;
 use std::collections::HashMap;
 
 /// One device to scan.
@@ -348,7 +349,7 @@ impl<'a> Pvscan<'a> {
         });
         let reply = match &vg {
             Some((name, _, meta)) => self.client.send(
-                "pv_found",
+                Request::PvFound,
                 &[
                     Field::Tree("pvmeta", &pvmeta),
                     Field::Str("vgname", name.as_bytes()),
@@ -357,9 +358,11 @@ impl<'a> Pvscan<'a> {
             ),
             None => self
                 .client
-                .send("pv_found", &[Field::Tree("pvmeta", &pvmeta)]),
+                .send(Request::PvFound, &[Field::Tree("pvmeta", &pvmeta)]),
         };
-        let ok = self.client.handle_reply(&reply, "pv_found", &uuid, None);
+        let ok = self
+            .client
+            .handle_reply(&reply, Request::PvFound, &uuid, None);
         if let (true, Some((name, seqno, _))) = (ok, &vg) {
             crate::client::vg::check_pv_found_seqno(&**self.client.host(), &reply, name, *seqno);
         }
@@ -433,8 +436,8 @@ impl<'a> Pvscan<'a> {
                 _ => None,
             })
             .collect();
-        let r = self.client.send("pv_clear_all", &[]);
-        let mut ret = self.client.handle_reply(&r, "pv_clear_all", "", None);
+        let r = self.client.send(Request::PvClearAll, &[]);
+        let mut ret = self.client.handle_reply(&r, Request::PvClearAll, "", None);
         let was_silent = self.silent;
         self.silent = true;
         for s in &scanned {
