@@ -136,7 +136,7 @@ fuzz_target!(|data: &[u8]| {
     if flags & 2 != 0 {
         let other = pvmeta(2, PVID, area_size);
         d.handle(&request(
-            "pv_found",
+            Request::PvFound,
             &[
                 Field::Tree("pvmeta", &other),
                 Field::Str("vgname", name.as_bytes()),
@@ -146,7 +146,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let pm = pvmeta(1, &pvid, area_size);
     d.handle(&request(
-        "pv_found",
+        Request::PvFound,
         &[
             Field::Tree("pvmeta", &pm),
             Field::Str("vgname", name.as_bytes()),
@@ -161,7 +161,7 @@ fuzz_target!(|data: &[u8]| {
     ];
     if flags & 4 != 0 {
         reqs.push(request(
-            "vg_update",
+            Request::VgUpdate,
             &[
                 Field::Str("vgname", name.as_bytes()),
                 Field::Str("uuid", uuid.as_bytes()),

@@ -1,6 +1,6 @@
 //! The client's side of the wire on arbitrary bytes from the "socket": libdaemon framing
 //! (`read_message`, and the daemon's `LibdaemonReader` / `read_message_libdaemon` on the
-//! same stream), then each reply parsed into a `DaemonReply` as the client's `exchange`
+//! same stream), then each reply parsed into a `wire::Reply` as `Connection::exchange`
 //! does and checked by `Client::handle_reply` and the field reads the client makes.
 //!
 //! The stream arrives in pieces chosen by the input (split and merged messages, EINTR
@@ -14,12 +14,11 @@
 //! error and `response = "OK"`, or `unknown`/`multiple` when a lookup asks).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use lvmetad::client::{Client, DaemonReply};
+use lvmetad::client::Client;
 use lvmetad::host::native::NativeHost;
+use lvmetad::protocol::Request;
 use lvmetad::protocol::TOKEN_UPDATE_IN_PROGRESS;
-use lvmetad::wire::{
-    read_message, read_message_libdaemon, LibdaemonReader, Reply, WireError, TERMINATOR,
-};
+use lvmetad::wire::{read_message, read_message_libdaemon, LibdaemonReader, Reply, TERMINATOR};
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -71,24 +70,8 @@ impl AsFd for Pieces<'_> {
     }
 }
 
-/// A lookup, a request that modifies the cache, none, and one handle_reply does not know.
-const IDS: &[&str] = &["vg_lookup", "pv_found", "", "get_global_info"];
-
-/// `exchange()`'s reply: the errno of the read, else the parsed tree or EPROTO.
-fn daemon_reply(r: &Result<(), WireError>, buf: &[u8]) -> DaemonReply {
-    let mut reply = DaemonReply::default();
-    match r {
-        Ok(()) => {
-            match lvmetad::config::parse(buf) {
-                Ok(t) => reply.tree = Some(t),
-                Err(_) => reply.error = libc::EPROTO,
-            }
-            reply.body = buf.to_vec();
-        }
-        Err(e) => reply.error = e.errno(),
-    }
-    reply
-}
+/// A lookup, a request that modifies the cache, and one handle_reply does not know.
+const IDS: &[Request] = &[Request::VgLookup, Request::PvFound, Request::GetGlobalInfo];
 
 thread_local! {
     /// Two clients, one of them holding the "update in progress" token.
@@ -102,7 +85,7 @@ thread_local! {
     });
 }
 
-fn check_reply(client: &Client, reply: &DaemonReply) {
+fn check_reply(client: &Client, reply: &Reply) {
     for k in [
         "response",
         "reason",
@@ -126,9 +109,9 @@ fn check_reply(client: &Client, reply: &DaemonReply) {
     }
     for id in IDS {
         let accepted = reply.error == 0 && reply.response() == "OK";
-        assert_eq!(client.handle_reply(reply, id, "obj", None), accepted);
+        assert_eq!(client.handle_reply(reply, *id, "obj", None), accepted);
         let mut found = -1;
-        let ok = client.handle_reply(reply, id, "", Some(&mut found));
+        let ok = client.handle_reply(reply, *id, "", Some(&mut found));
         let expect = match (reply.error, reply.response()) {
             (0, "OK") => Some(1),
             (0, "unknown") => Some(0),
@@ -167,17 +150,16 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(&stream[at + buf.len()..r.pos], TERMINATOR);
             at = r.pos;
         }
-        let reply = daemon_reply(&res, &buf);
+        let failed = res.is_err();
+        let reply = Reply::from_read(res, buf.clone());
         CLIENTS.with(|c| check_reply(&c[in_update], &reply));
         // the handshake's reading of it (wire::Connection)
-        if let Some(tree) = reply.tree {
-            let w = Reply {
-                body: reply.body,
-                tree,
-            };
-            let _ = (w.response(), w.str("protocol"), w.int("version"));
-        }
-        if res.is_err() {
+        let _ = (
+            reply.str("response"),
+            reply.str("protocol"),
+            reply.int("version"),
+        );
+        if failed {
             break;
         }
     }

@@ -114,12 +114,14 @@ fn main() {
         println!("unknown command");
         exit(0);
     }
-    let raw = |body: Vec<u8>, conn: &mut Connection| match conn.send_raw(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("lvmetactl: {}", e);
+    // the reply's bytes, also when they do not parse (printed as the daemon sent them)
+    let raw = |body: Vec<u8>, conn: &mut Connection| {
+        let r = conn.exchange(&body);
+        if r.error != 0 && r.error != libc::EPROTO {
+            eprintln!("lvmetactl: {}", lvmetad::wire::strerror(r.error));
             exit(1);
         }
+        r.body
     };
     let print_raw = |b: Vec<u8>| {
         use std::io::Write;

@@ -38,10 +38,13 @@ fn seed_from(socket: &std::path::Path, f: &std::path::Path) -> Result<(), String
     let list = capture::first_reply_to(&events, "pv_list").ok_or("no pv_list reply")?;
     let token = capture::session_token(&events).ok_or("no cache token")?;
     let reqs = capture::seed_requests(&list, &[], &token).map_err(|e| e.to_string())?;
-    let mut c = lvmetad::wire::Connection::connect_raw(socket).map_err(|e| e.to_string())?;
+    let mut c = lvmetad::wire::Connection::connect(socket).map_err(|e| e.to_string())?;
     for r in reqs {
-        let reply = c.request(&r).map_err(|e| e.to_string())?;
-        if reply.response() != b"OK" {
+        let reply = c.exchange(&r);
+        if reply.error != 0 {
+            return Err(lvmetad::wire::strerror(reply.error));
+        }
+        if reply.response() != "OK" {
             return Err(String::from_utf8_lossy(&reply.body).into_owned());
         }
     }

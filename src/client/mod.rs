@@ -12,12 +12,11 @@ pub mod vg;
 
 use crate::client::port::{CmdId, Host, Level};
 use crate::config::builder::{push_int, push_str};
-use crate::config::{find_int, find_str_allow_empty, parse, to_bytes, Node, Value};
+use crate::config::{to_bytes, Node, Value};
 use crate::protocol::TOKEN_UPDATE_IN_PROGRESS as IP;
 use crate::protocol::{Request, PROTOCOL, PROTOCOL_VERSION};
-use crate::wire::{read_message, write_all, TERMINATOR};
-use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
+use crate::wire::{strerror, Connection, OpenError};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,35 +32,8 @@ pub const DISABLE_REASON_DUPLICATES: &str = "DUPLICATES";
 pub const DISABLE_REASON_VGRESTORE: &str = "VGRESTORE";
 pub const DISABLE_REASON_REPAIR: &str = "REPAIR";
 
-/// libdaemon's `daemon_reply`: an errno and, when the read succeeded, the parsed tree.
-#[derive(Debug, Default, Clone)]
-pub struct DaemonReply {
-    pub error: i32,
-    pub body: Vec<u8>,
-    pub tree: Option<Vec<Node>>,
-}
-
-impl DaemonReply {
-    fn err(e: i32) -> DaemonReply {
-        DaemonReply {
-            error: e,
-            ..Default::default()
-        }
-    }
-    /// `daemon_reply_str()` (empty strings allowed); a missing tree reads as absent.
-    pub fn str(&self, path: &str) -> Option<&str> {
-        self.tree
-            .as_ref()
-            .and_then(|t| find_str_allow_empty(t, path))
-            .and_then(|s| std::str::from_utf8(s).ok())
-    }
-    pub fn int(&self, path: &str) -> Option<i64> {
-        self.tree.as_ref().and_then(|t| find_int(t, path))
-    }
-    pub fn response(&self) -> &str {
-        self.str("response").unwrap_or("")
-    }
-}
+/// libdaemon's `daemon_reply`, as the client reads it: the wire layer's reply.
+pub use crate::wire::Reply as DaemonReply;
 
 /// One request-specific field.
 #[derive(Debug, Clone)]
@@ -77,7 +49,7 @@ enum Handle {
     /// Never opened: the C handle is zeroed (fd 0).
     Never,
     /// Open, with the connection.
-    Open(UnixStream),
+    Open(Connection),
     /// Closed by disconnect: a stale fd.
     Closed,
     /// A failed open: fd -1.
@@ -103,17 +75,9 @@ pub struct Client {
     used_now: Arc<AtomicBool>,
 }
 
-fn strerror(e: i32) -> String {
-    let t = std::io::Error::from_raw_os_error(e).to_string();
-    match t.rfind(" (os error ") {
-        Some(i) => t[..i].to_string(),
-        None => t,
-    }
-}
-
-/// Open a connection and run the handshake (`lvmetad_open` / `daemon_open`), logging
-/// libdaemon's messages. Returns the stream, or the handle error (errno, 0 if none).
-fn daemon_open(host: &dyn Host, path: &str) -> Result<UnixStream, i32> {
+/// Open a connection and run the handshake (`lvmetad_open` / `daemon_open`) with
+/// libdaemon's messages. Returns the connection, or the handle error (errno, 0 if none).
+fn daemon_open(host: &dyn Host, path: &str) -> Result<Connection, i32> {
     host.log(
         Level::Debug,
         &format!(
@@ -121,86 +85,26 @@ fn daemon_open(host: &dyn Host, path: &str) -> Result<UnixStream, i32> {
             path, PROTOCOL, PROTOCOL_VERSION
         ),
     );
-    if path.len() >= 108 {
-        host.log(
-            Level::Error,
-            &format!("{}: Daemon socket path too long.", path),
-        );
-        return Err(0);
-    }
-    let mut s = match UnixStream::connect(path) {
-        Ok(s) => s,
-        Err(e) => {
-            let n = e.raw_os_error().unwrap_or(libc::EIO);
-            host.log(
-                Level::Error,
-                &format!("{}: connect failed: {}", path, strerror(n)),
-            );
-            return Err(n);
-        }
-    };
-    host.log(Level::Debug, "Sending daemon lvmetad: hello");
-    let r = exchange(
-        &mut s,
-        format!("request = \"{}\"\n", Request::Hello.name()).as_bytes(),
-    );
-    if r.error != 0 || r.str("response").unwrap_or("unknown") != "OK" {
-        host.log(
-            Level::Error,
-            &format!("Daemon lvmetad returned error {}", r.error),
-        );
-        return Err(r.error);
-    }
-    let proto = r.str("protocol");
-    if proto != Some(PROTOCOL) {
-        host.log(
-            Level::Error,
-            &format!(
-                "Daemon lvmetad: requested protocol {} != {}",
-                PROTOCOL,
-                proto.unwrap_or("")
-            ),
-        );
-        return Err(0);
-    }
-    let v = r.int("version").unwrap_or(0);
-    if v != PROTOCOL_VERSION {
-        host.log(
-            Level::Error,
-            &format!(
+    let opened = Connection::connect(Path::new(path)).and_then(|mut c| {
+        host.log(Level::Debug, "Sending daemon lvmetad: hello");
+        c.handshake(PROTOCOL, PROTOCOL_VERSION).map(|()| c)
+    });
+    opened.map_err(|e| {
+        let msg = match &e {
+            OpenError::PathTooLong => format!("{}: Daemon socket path too long.", path),
+            OpenError::Connect(n) => format!("{}: connect failed: {}", path, strerror(*n)),
+            OpenError::Hello(n) => format!("Daemon lvmetad returned error {}", n),
+            OpenError::Protocol(p) => {
+                format!("Daemon lvmetad: requested protocol {} != {}", PROTOCOL, p)
+            }
+            OpenError::Version(v) => format!(
                 "Daemon lvmetad: requested protocol version {} != {}",
-                PROTOCOL_VERSION, v as i32
+                PROTOCOL_VERSION, *v as i32
             ),
-        );
-        return Err(0);
-    }
-    Ok(s)
-}
-
-/// `daemon_send`: write (recording a failure), then read and parse regardless.
-fn exchange(s: &mut UnixStream, body: &[u8]) -> DaemonReply {
-    let mut out = Vec::with_capacity(body.len() + 4);
-    out.extend_from_slice(body);
-    out.extend_from_slice(TERMINATOR);
-    let mut reply = DaemonReply::default();
-    if let Err(e) = write_all(s, &out) {
-        reply.error = e.errno();
-    }
-    let mut buf = Vec::new();
-    match read_message(s, &mut buf, usize::MAX) {
-        Ok(()) => match parse(&buf) {
-            Ok(t) => {
-                reply.tree = Some(t);
-                reply.body = buf;
-            }
-            Err(_) => {
-                reply.error = libc::EPROTO;
-                reply.body = buf;
-            }
-        },
-        Err(e) => reply.error = e.errno(),
-    }
-    reply
+        };
+        host.log(Level::Error, &msg);
+        e.errno()
+    })
 }
 
 /// Build a tree-form request the way `daemon_request_make`/`_extend` lay it out.
@@ -369,7 +273,7 @@ impl Client {
                     Level::Debug,
                     &format!(
                         "Successfully connected to lvmetad on fd {}.",
-                        std::os::fd::AsRawFd::as_raw_fd(&s)
+                        std::os::fd::AsRawFd::as_raw_fd(s.stream())
                     ),
                 );
                 self.handle = Handle::Open(s);
@@ -414,15 +318,15 @@ impl Client {
     /// for `get_global_info`); a closed or never-opened handle is a send error.
     fn send_on_handle(&mut self, body: &[u8]) -> DaemonReply {
         match &mut self.handle {
-            Handle::Open(s) => exchange(s, body),
+            Handle::Open(s) => s.exchange(body),
             Handle::Failed => {
                 self.host.log(
                     Level::Error,
                     "Internal error: Daemon send: socket fd cannot be negative -1",
                 );
-                DaemonReply::err(libc::EINVAL)
+                DaemonReply::from_error(libc::EINVAL)
             }
-            Handle::Never | Handle::Closed => DaemonReply::err(libc::EBADF),
+            Handle::Never | Handle::Closed => DaemonReply::from_error(libc::EBADF),
         }
     }
 
@@ -464,7 +368,7 @@ impl Client {
     /// another command is updating the cache (up to `lvmetad_update_wait_time`).
     pub fn send(&mut self, id: Request, fields: &[Field<'_>]) -> DaemonReply {
         if !self.connected || !self.use_ {
-            return DaemonReply::err(libc::ECONNRESET);
+            return DaemonReply::from_error(libc::ECONNRESET);
         }
         let wait_sec = self.update_timeout as u32;
         let mut wait_start = 0u64;
@@ -959,7 +863,7 @@ impl Client {
                 Level::Debug,
                 &format!("Sending lvmetad disabled {}", reason),
             );
-            let reply = exchange(&mut s, &body);
+            let reply = s.exchange(&body);
             self.report_set_global(&reply);
             return;
         }

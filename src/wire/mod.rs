@@ -221,91 +221,157 @@ pub fn write_all<W: Write + AsFd>(w: &mut W, mut data: &[u8]) -> Result<(), Wire
     Ok(())
 }
 
-/// A parsed reply.
-#[derive(Debug, Clone)]
+/// libdaemon's `daemon_reply`: the errno of the exchange (0 when it succeeded), the body
+/// as received (terminator removed) and its tree (None when it did not parse: EPROTO).
+#[derive(Debug, Default, Clone)]
 pub struct Reply {
-    /// The body as received (terminator removed).
+    pub error: i32,
     pub body: Vec<u8>,
-    /// The parsed tree.
-    pub tree: Vec<Node>,
+    pub tree: Option<Vec<Node>>,
 }
 
 impl Reply {
-    /// `daemon_reply_str()`: empty strings are returned.
-    pub fn str(&self, path: &str) -> Option<&[u8]> {
-        find_str_allow_empty(&self.tree, path)
+    /// A reply that never arrived: only an errno.
+    pub fn from_error(error: i32) -> Reply {
+        Reply {
+            error,
+            ..Default::default()
+        }
     }
+
+    /// The reply of a read as `daemon_send` makes it: the read's errno, else the parsed
+    /// body, or EPROTO with the body kept when it does not parse.
+    pub fn from_read(read: Result<(), WireError>, body: Vec<u8>) -> Reply {
+        match read {
+            Err(e) => Reply::from_error(e.errno()),
+            Ok(()) => match parse(&body) {
+                Ok(t) => Reply {
+                    error: 0,
+                    body,
+                    tree: Some(t),
+                },
+                Err(_) => Reply {
+                    error: libc::EPROTO,
+                    body,
+                    tree: None,
+                },
+            },
+        }
+    }
+
+    /// `daemon_reply_str()` (empty strings allowed); absent without a tree or when not
+    /// UTF-8.
+    pub fn str(&self, path: &str) -> Option<&str> {
+        self.bytes(path).and_then(|s| std::str::from_utf8(s).ok())
+    }
+
+    /// A string field's bytes.
+    pub fn bytes(&self, path: &str) -> Option<&[u8]> {
+        self.tree
+            .as_ref()
+            .and_then(|t| find_str_allow_empty(t, path))
+    }
+
     pub fn int(&self, path: &str) -> Option<i64> {
-        find_int(&self.tree, path)
+        self.tree.as_ref().and_then(|t| find_int(t, path))
     }
-    /// The `response` field, `"unknown"` when missing (as libdaemon's checks read it).
-    pub fn response(&self) -> &[u8] {
-        self.str("response").unwrap_or(b"unknown")
+
+    /// The `response` field, empty when missing.
+    pub fn response(&self) -> &str {
+        self.str("response").unwrap_or("")
     }
 }
 
-/// Why opening a daemon connection failed.
+/// Why opening a daemon connection failed (`daemon_open`'s failure points).
 #[derive(Debug)]
 pub enum OpenError {
+    /// The path does not fit `sun_path`.
     PathTooLong,
-    Connect(io::Error),
-    Handshake(WireError),
-    BadHello(String),
+    /// `connect()` failed with this errno.
+    Connect(i32),
+    /// The `hello` exchange failed (errno, 0 for a non-OK response).
+    Hello(i32),
+    /// The daemon speaks another protocol (the name it gave).
+    Protocol(String),
+    /// The daemon speaks another version of the protocol.
+    Version(i64),
+}
+
+impl OpenError {
+    /// The errno a caller keeps as the handle's error (`daemon_handle.error`).
+    pub fn errno(&self) -> i32 {
+        match self {
+            OpenError::Connect(e) | OpenError::Hello(e) => *e,
+            _ => 0,
+        }
+    }
 }
 
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OpenError::PathTooLong => write!(f, "Daemon socket path too long"),
-            OpenError::Connect(e) => write!(f, "{}", e),
-            OpenError::Handshake(e) => write!(f, "{}", e),
-            OpenError::BadHello(s) => write!(f, "{}", s),
+            OpenError::Connect(e) => write!(f, "connect failed: {}", strerror(*e)),
+            OpenError::Hello(e) => write!(f, "hello failed (error {})", e),
+            OpenError::Protocol(p) => write!(f, "incorrect protocol {}", p),
+            OpenError::Version(v) => write!(f, "incorrect protocol version {}", v),
         }
     }
 }
 
 impl std::error::Error for OpenError {}
 
-/// A client connection to a libdaemon server.
+/// `strerror()` text of an errno, without Rust's " (os error N)".
+pub fn strerror(e: i32) -> String {
+    let t = io::Error::from_raw_os_error(e).to_string();
+    match t.rfind(" (os error ") {
+        Some(i) => t[..i].to_string(),
+        None => t,
+    }
+}
+
+/// A client connection to a libdaemon server: the one connection implementation, used
+/// by the lvmetad client (which adds LVM's messages), lvmetactl and the replay tool.
 pub struct Connection {
     stream: UnixStream,
     buf: Vec<u8>,
-    max: usize,
 }
 
 impl Connection {
     /// Connect without the handshake.
-    pub fn connect_raw(path: &Path) -> Result<Connection, OpenError> {
+    pub fn connect(path: &Path) -> Result<Connection, OpenError> {
         if path.as_os_str().len() >= 108 {
             return Err(OpenError::PathTooLong);
         }
-        let stream = UnixStream::connect(path).map_err(OpenError::Connect)?;
+        let stream = UnixStream::connect(path)
+            .map_err(|e| OpenError::Connect(e.raw_os_error().unwrap_or(libc::EIO)))?;
         Ok(Connection {
             stream,
             buf: Vec::new(),
-            max: usize::MAX,
         })
     }
 
-    /// Connect and perform the `hello` handshake for `protocol` version `version`.
+    /// The `hello` handshake for `protocol` version `version`.
+    pub fn handshake(&mut self, protocol: &str, version: i64) -> Result<(), OpenError> {
+        let r = self.exchange(b"request = \"hello\"\n");
+        if r.error != 0 || r.str("response").unwrap_or("unknown") != "OK" {
+            return Err(OpenError::Hello(r.error));
+        }
+        let proto = r.str("protocol");
+        if proto != Some(protocol) {
+            return Err(OpenError::Protocol(proto.unwrap_or("").to_string()));
+        }
+        let v = r.int("version").unwrap_or(0);
+        if v != version {
+            return Err(OpenError::Version(v));
+        }
+        Ok(())
+    }
+
+    /// Connect and perform the handshake.
     pub fn open(path: &Path, protocol: &str, version: i64) -> Result<Connection, OpenError> {
-        let mut c = Connection::connect_raw(path)?;
-        let r = c
-            .request(b"request = \"hello\"\n")
-            .map_err(OpenError::Handshake)?;
-        if r.response() != b"OK" {
-            return Err(OpenError::BadHello(format!(
-                "Daemon response: {}",
-                String::from_utf8_lossy(r.response())
-            )));
-        }
-        match r.str("protocol") {
-            Some(p) if p == protocol.as_bytes() => {}
-            _ => return Err(OpenError::BadHello("Incorrect protocol".into())),
-        }
-        if r.int("version").unwrap_or(0) != version {
-            return Err(OpenError::BadHello("Incorrect protocol version".into()));
-        }
+        let mut c = Connection::connect(path)?;
+        c.handshake(protocol, version)?;
         Ok(c)
     }
 
@@ -313,24 +379,23 @@ impl Connection {
         &self.stream
     }
 
-    /// Send a body and return the raw reply body.
-    pub fn send_raw(&mut self, body: &[u8]) -> Result<Vec<u8>, WireError> {
-        let mut out = Vec::with_capacity(body.len() + 4);
+    /// `daemon_send`: write the body and the terminator (a failed write is recorded),
+    /// then read and parse the reply regardless.
+    pub fn exchange(&mut self, body: &[u8]) -> Reply {
+        let mut out = Vec::with_capacity(body.len() + TERMINATOR.len());
         out.extend_from_slice(body);
         out.extend_from_slice(TERMINATOR);
-        write_all(&mut self.stream, &out)?;
+        let written = write_all(&mut self.stream, &out);
         let mut buf = std::mem::take(&mut self.buf);
-        let r = read_message(&mut self.stream, &mut buf, self.max);
+        let read = read_message(&mut self.stream, &mut buf, usize::MAX);
         let body = buf.clone();
         self.buf = buf;
-        r.map(|_| body)
-    }
-
-    /// Send a body and parse the reply.
-    pub fn request(&mut self, body: &[u8]) -> Result<Reply, WireError> {
-        let body = self.send_raw(body)?;
-        let tree = parse(&body).map_err(WireError::Parse)?;
-        Ok(Reply { body, tree })
+        let mut reply = Reply::from_read(read, body);
+        // a failed write is the error only when the read itself went through
+        if let (Err(e), 0) = (written, reply.error) {
+            reply.error = e.errno();
+        }
+        reply
     }
 }
 
