@@ -7,13 +7,14 @@
 
 mod common;
 use common::host::TestHost;
+use common::host::{pvscan_all_devs_in_process, pvscan_cache_in_process};
 use common::images::*;
 use common::*;
 use lvmetad::client::port::Host;
 use lvmetad::client::Client;
 use lvmetad::ondisk::BlockRead;
 use lvmetad::protocol::Request;
-use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, DeviceSource, Lookup, Pvscan, ScanDevice};
+use lvmetad::scan::pvscan::{CacheArgs, DeviceSource, Lookup, ScanDevice};
 use std::io::{self, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::ExitStatusExt;
@@ -239,9 +240,10 @@ fn unexpired_update_of_a_killed_pvscan_makes_the_next_scan_give_up() {
     let mut c = client_for(&host, &d.socket);
     assert!(c.connect(1));
     let cfg = lvmetad::scan::lvmconf::LvmConfig::load(Some(&set.etc), &[]).unwrap();
-    let mut devs = lvmetad::scan::source::SystemDevices::new(&cfg).unwrap();
-    let mut p = Pvscan::new(&mut c, 1);
-    assert_eq!(pvscan_cache(&mut p, &CacheArgs::default(), &mut devs), 0);
+    let devs = lvmetad::scan::source::SystemDevices::new(&cfg).unwrap();
+    let (rc, c) =
+        pvscan_cache_in_process(c, host.clone(), 1, Box::new(devs), &CacheArgs::default());
+    assert_eq!(rc, 0);
     assert_eq!(
         host.visible(),
         vec![
@@ -483,6 +485,7 @@ impl BlockRead for FaultDev {
 }
 
 /// Devices over image bytes, each with a fault; device numbers 4095:N, names /dev/faultN.
+#[derive(Clone)]
 struct FaultDevices {
     devs: Vec<(String, u64, Arc<Vec<u8>>, Fault)>,
 }
@@ -551,12 +554,11 @@ fn scan_in_process_waiting(
     let host = TestHost::new("pvscan", wait);
     let mut c = client_for(&host, socket);
     assert!(c.connect(1));
-    let mut p = Pvscan::new(&mut c, 1);
     let a = CacheArgs {
         devices: args.iter().map(|s| s.to_string()).collect(),
         major_minor: vec![],
     };
-    let rc = pvscan_cache(&mut p, &a, devs);
+    let (rc, _) = pvscan_cache_in_process(c, host.clone(), 1, Box::new(devs.clone()), &a);
     (rc, host.visible())
 }
 
@@ -775,9 +777,9 @@ fn bad_replies_give_lvms_messages() {
     // a token_update answered with an unknown response: the update cannot start
     let mut c = run("tu", vec![HELLO, b"response = \"maybe\"\n\n##\n"], 4096);
     assert!(c.connect(1));
-    let mut devs = FaultDevices::new(&[]);
-    let mut p = Pvscan::new(&mut c, 1);
-    assert!(!p.pvscan_all_devs(&mut devs, false));
+    let devs = FaultDevices::new(&[]);
+    let (ok, _) = pvscan_all_devs_in_process(c, host.clone(), 1, Box::new(devs), false);
+    assert!(!ok);
     assert_eq!(
         host.visible(),
         vec![
@@ -905,9 +907,10 @@ fn eintr_storm_on_client_and_stop_continue_storm_on_daemon() {
         let mut c = client_for(&host, &d.socket);
         assert!(c.connect(1));
         if requests % 500 == 0 {
-            let mut devs = FaultDevices::new(&SET.map(|n| (n, Fault::None)));
-            let mut p = Pvscan::new(&mut c, 1);
-            assert!(p.pvscan_all_devs(&mut devs, true));
+            let devs = FaultDevices::new(&SET.map(|n| (n, Fault::None)));
+            let (ok, back) = pvscan_all_devs_in_process(c, host.clone(), 1, Box::new(devs), true);
+            assert!(ok);
+            c = back;
             scans += 1;
         }
         for _ in 0..50 {
@@ -1037,15 +1040,14 @@ fn scan_ending_after_a_takeover_is_refused() {
     held.recv().unwrap();
     // the second command takes the update over and stops while reading devices
     let (gate, entered) = Gate::new();
-    let mut devs = FaultDevices::new(&[("c01_orphan_default", Fault::Gate(gate.clone()))]);
+    let devs = FaultDevices::new(&[("c01_orphan_default", Fault::Gate(gate.clone()))]);
     let sock = d.socket.clone();
     let host = TestHost::new("pvscan", 1);
     let h2 = host.clone();
     let second = std::thread::spawn(move || {
         let mut c = client_for(&h2, &sock);
         assert!(c.connect(1));
-        let mut p = Pvscan::new(&mut c, 1);
-        let ok = p.pvscan_all_devs(&mut devs, true);
+        let (ok, _) = pvscan_all_devs_in_process(c, h2.clone(), 1, Box::new(devs), true);
         (ok, std::process::id())
     });
     entered.recv().unwrap();

@@ -16,7 +16,7 @@ use lvmetad::client::port::{CmdId, Host, Level};
 use lvmetad::client::Client;
 use lvmetad::config::Value;
 use lvmetad::scan::devices::scan_key;
-use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, DeviceSource, Lookup, Pvscan, ScanDevice};
+use lvmetad::scan::pvscan::{CacheArgs, DeviceSource, Lookup, ScanDevice};
 use lvmetad::wire::{read_message, write_all};
 use std::io::Read;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -53,6 +53,7 @@ impl Host for CapHost {
     }
 }
 
+#[derive(Clone)]
 struct Images {
     devs: Vec<(String, u64, Arc<Vec<u8>>)>,
 }
@@ -229,7 +230,7 @@ fn run_case(case: &str) -> Vec<String> {
     let (devs, filter, steps) = header(&text);
     assert!(!devs.is_empty() && !steps.is_empty(), "{}", case);
     let events = parse_capture(&dir.join(format!("{}.lvmetad.txt", case)));
-    let mut images = Images {
+    let images = Images {
         devs: devs
             .iter()
             .map(|(img, name, num)| {
@@ -293,8 +294,13 @@ fn run_case(case: &str) -> Vec<String> {
                 w => args.devices.push(w.to_string()),
             }
         }
-        let mut p = Pvscan::new(&mut client, 0);
-        let code = pvscan_cache(&mut p, &args, &mut images);
+        let (code, mut client) = common::host::pvscan_cache_in_process(
+            client,
+            host.clone(),
+            0,
+            Box::new(images.clone()),
+            &args,
+        );
         client.disconnect();
         std::thread::sleep(std::time::Duration::from_millis(20));
         let got = log.lock().unwrap().clone();

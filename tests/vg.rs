@@ -13,8 +13,6 @@ use lvmetad::host::native::{NativeCmd, NativeHost};
 use lvmetad::host::native_vg::{NativeVg, FMT_LVM2};
 use lvmetad::ondisk::Log;
 use lvmetad::scan::lvmconf::LvmConfig;
-use lvmetad::scan::pvscan::Pvscan;
-use lvmetad::scan::source::SystemDevices;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -48,15 +46,17 @@ impl Env {
         let mut c = Client::new(host.clone() as Arc<dyn Host>);
         c.set_socket(Some(d.socket.clone()));
         assert!(c.connect(CMD));
-        let mut devs = SystemDevices::new(&cfg).unwrap();
-        assert!(Pvscan::new(&mut c, CMD).pvscan_all_devs(&mut devs, false));
+        let cl = Mutex::new(c);
+        assert!(lvmetad::client::scan::pvscan_all_devs(
+            &cl, &*host, CMD, false, 0
+        ));
         logs.lock().unwrap().clear();
         Env {
             d,
             set,
             host,
             logs,
-            cl: Mutex::new(c),
+            cl,
         }
     }
 
@@ -345,7 +345,7 @@ fn pv_found_with_a_vg_reports_complete_vgs() {
     let v = e.host.objects.vg(vg).unwrap();
     let dev = e.h().dev_by_devt(CMD, devno(1)).unwrap();
     let pv = &v.pvs[1];
-    assert!(cvg::pv_found(
+    assert!(lvmetad::client::scan::pv_found(
         &e.cl,
         e.h(),
         CMD,

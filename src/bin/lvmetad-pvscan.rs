@@ -9,11 +9,11 @@ use lvmetad::client::port::{Host, Level};
 use lvmetad::client::{Client, LVMETAD_SOCKET};
 use lvmetad::host::native::{NativeCmd, NativeHost, VERBOSITY};
 use lvmetad::scan::lvmconf::LvmConfig;
-use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs, Pvscan};
+use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs};
 use lvmetad::scan::source::SystemDevices;
 use std::path::PathBuf;
 use std::process::exit;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 const EINVALID_CMD_LINE: i32 = 3;
 
@@ -116,7 +116,7 @@ fn main() {
             "WARNING: Failed to connect to lvmetad. Falling back to device scanning.",
         );
     }
-    let mut devices = match SystemDevices::new(&cfg) {
+    let devices = match SystemDevices::new(&cfg) {
         Ok(d) => d,
         Err(msgs) => {
             for m in msgs {
@@ -125,9 +125,13 @@ fn main() {
             exit(5);
         }
     };
-    let mut p = Pvscan::new(&mut client, 1);
-    let code = pvscan_cache(&mut p, &cache_args, &mut devices);
-    client.disconnect();
+    host.set_devices(1, Box::new(devices));
+    let client = Mutex::new(client);
+    let code = pvscan_cache(&client, &*host, 1, &cache_args);
+    client
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .disconnect();
     if code != 0 {
         host.log(
             Level::Error,

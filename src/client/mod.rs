@@ -6,6 +6,7 @@
 
 pub mod id;
 pub mod port;
+pub mod scan;
 pub mod token;
 pub mod update;
 pub mod vg;

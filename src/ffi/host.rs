@@ -673,7 +673,7 @@ impl VgHost for CHost {
             unsafe { f(self.b(), p(dev)) }
         }
     }
-    fn duplicate_check(&self, cmd: CmdId) -> bool {
+    fn duplicate_check(&self, _cl: &Shared, cmd: CmdId) -> bool {
         self.0
             .v2
             .duplicate_check

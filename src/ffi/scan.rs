@@ -10,12 +10,13 @@
 
 use super::types::{cmd_context, dm_list, id};
 use super::vg::{for_cmd, for_dev, Route};
-use super::{client, cstr, log, precondition_failed, report_panic, GLOBALS};
+use super::{cstr, log, precondition_failed, report_panic, GLOBALS};
+use crate::client::port::vg::VgHost;
 use crate::client::port::Level;
-use crate::client::vg as cvg;
-use crate::scan::pvscan::{scan_device, DeviceSource, Entry, Lookup, Pvscan, ScanDevice};
+use crate::client::scan as cscan;
+use crate::host::native_vg::FMT_LVM2;
+use crate::scan::pvscan::{DeviceSource, Lookup};
 use crate::scan::source::SystemDevices;
-use std::collections::HashMap;
 use std::os::raw::{c_char, c_int};
 
 /// LVM's `struct device` (opaque; for native contexts, made by `lvmetad_dev_get`).
@@ -90,24 +91,6 @@ pub unsafe extern "C" fn lvmetad_dev_get(
     })
 }
 
-/// Open a native device handle for reading; logs the failed precondition for a handle
-/// the library did not make.
-fn open_native(dev: *mut device, func: &str) -> Option<ScanDevice> {
-    let Some((_, devno, path)) = dev_info(dev) else {
-        precondition_failed(func, "dev is a device from lvmetad_dev_get");
-        return None;
-    };
-    let Ok(f) = std::fs::File::open(&path) else {
-        log(Level::Error, &format!("{}: open failed", path));
-        return None;
-    };
-    Some(ScanDevice {
-        devno,
-        name: path,
-        io: Box::new(f),
-    })
-}
-
 fn dev_info(dev: *mut device) -> Option<(usize, u64, String)> {
     GLOBALS
         .dispatch
@@ -130,29 +113,26 @@ pub extern "C" fn lvmetad_pvscan_all_devs(
         let Some(route) = for_cmd(cmd as usize, "lvmetad_pvscan_all_devs") else {
             return 0;
         };
-        if let Route::C(h) = route {
-            return cvg::pvscan_all_devs(
-                &GLOBALS.client,
-                &*h,
-                cmd as usize,
-                do_wait != 0,
-                found_vgnames as usize,
-            ) as c_int;
-        }
-        if !found_vgnames.is_null() {
+        if matches!(route, Route::Native(_)) && !found_vgnames.is_null() {
             precondition_failed("lvmetad_pvscan_all_devs", "found_vgnames.is_null()");
         }
-        let Some(mut devs) = native_devices(cmd as usize) else {
-            return 0;
+        let list = match route {
+            Route::Native(_) => 0,
+            Route::C(_) => found_vgnames as usize,
         };
-        let mut c = client();
-        let mut p = Pvscan::new(&mut c, cmd as usize);
-        p.pvscan_all_devs(&mut devs, do_wait != 0) as c_int
+        cscan::pvscan_all_devs(
+            &GLOBALS.client,
+            route.host(),
+            cmd as usize,
+            do_wait != 0,
+            list,
+        ) as c_int
     })
 }
 
 /// Scan one device into lvmetad (`lvmetad_pvscan_single`): `pv_found` for a PV,
-/// `pv_gone` otherwise. 1 on success. The list arguments must be NULL.
+/// `pv_gone` otherwise. 1 on success. For native contexts the device is read now and the
+/// list arguments must be NULL.
 #[no_mangle]
 pub extern "C" fn lvmetad_pvscan_single(
     cmd: *mut cmd_context,
@@ -164,31 +144,38 @@ pub extern "C" fn lvmetad_pvscan_single(
         let Some(route) = for_cmd(cmd as usize, "lvmetad_pvscan_single") else {
             return 0;
         };
-        if let Route::C(h) = route {
-            return cvg::pvscan_single(
-                &GLOBALS.client,
-                &*h,
-                cmd as usize,
-                dev as usize,
-                found_vgnames as usize,
-                changed_vgnames as usize,
-            ) as c_int;
-        }
-        if !found_vgnames.is_null() || !changed_vgnames.is_null() {
-            precondition_failed("lvmetad_pvscan_single", "vgname lists are NULL");
-        }
-        let Some(sd) = open_native(dev, "lvmetad_pvscan_single") else {
-            return 0;
+        let (found, changed) = match route {
+            Route::C(_) => (found_vgnames as usize, changed_vgnames as usize),
+            Route::Native(n) => {
+                if !found_vgnames.is_null() || !changed_vgnames.is_null() {
+                    precondition_failed("lvmetad_pvscan_single", "vgname lists are NULL");
+                }
+                if dev_info(dev).is_none() {
+                    precondition_failed(
+                        "lvmetad_pvscan_single",
+                        "dev is a device from lvmetad_dev_get",
+                    );
+                    return 0;
+                }
+                // no label scan precedes a C caller's call: read the device afresh
+                n.label_scan_invalidate(dev as usize);
+                (0, 0)
+            }
         };
-        let mut c = client();
-        let mut p = Pvscan::new(&mut c, cmd as usize);
-        p.scan_single(&sd) as c_int
+        cscan::pvscan_single(
+            &GLOBALS.client,
+            route.host(),
+            cmd as usize,
+            dev as usize,
+            found,
+            changed,
+        ) as c_int
     })
 }
 
-/// Tell lvmetad about the PV `pvid` on `dev` (`lvmetad_pv_found`), reading its labels
-/// and metadata from the device. Native contexts: `fmt` is ignored, `vg` and the lists
-/// must be NULL. 1 on success.
+/// Tell lvmetad about the PV `pvid` on `dev` (`lvmetad_pv_found`). Native contexts: `fmt`
+/// is ignored, the lists must be NULL, and with `vg` NULL the VG is read from the device
+/// (as `lvmetad_pvscan_single` does). 1 on success.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn lvmetad_pv_found(
@@ -208,42 +195,71 @@ pub unsafe extern "C" fn lvmetad_pv_found(
         let Some(route) = for_dev(dev as usize, "lvmetad_pv_found") else {
             return 0;
         };
-        if matches!(route, Route::C(_)) || !vg.is_null() {
-            return cvg::pv_found(
+        let fmt = if fmt.is_null() {
+            FMT_LVM2
+        } else {
+            fmt as usize
+        };
+        let (cmd, dev) = (cmd as usize, dev as usize);
+        let Route::Native(n) = route else {
+            return cscan::pv_found(
                 &GLOBALS.client,
                 route.host(),
-                cmd as usize,
+                cmd,
                 &want,
-                dev as usize,
-                if fmt.is_null() {
-                    crate::host::native_vg::FMT_LVM2
-                } else {
-                    fmt as usize
-                },
+                dev,
+                fmt,
                 label_sector,
                 vg as usize,
                 found_vgnames as usize,
                 changed_vgnames as usize,
             ) as c_int;
-        }
-        let Some(sd) = open_native(dev, "lvmetad_pv_found") else {
-            return 0;
         };
-        let (devno, path) = (sd.devno, sd.name.clone());
-        let mut c = client();
-        let Some(Entry::Pv(pv)) = scan_device(&c, &sd) else {
+        if !vg.is_null() {
+            return cscan::pv_found(
+                &GLOBALS.client,
+                n,
+                cmd,
+                &want,
+                dev,
+                fmt,
+                label_sector,
+                vg as usize,
+                0,
+                0,
+            ) as c_int;
+        }
+        // a native device without a VG: read its label and VG now
+        n.label_scan_invalidate(dev);
+        let l = n.dev_label(cmd, dev);
+        if !l.has_label {
+            let path = dev_info(dev as *mut device)
+                .map(|d| d.2)
+                .unwrap_or_default();
             log(Level::Error, &format!("No PV label found for {}.", path));
             return 0;
-        };
-        if pv.label.pvid[..] != want[..] {
+        }
+        if l.pvid[..] != want[..] {
             precondition_failed("lvmetad_pv_found", "pvid is the PV on dev");
             return 0;
         }
-        let names: HashMap<String, String> =
-            [(pv.label.pv_uuid(), path.clone())].into_iter().collect();
-        let _ = (found_vgnames, changed_vgnames);
-        let mut p = Pvscan::new(&mut c, cmd as usize);
-        p.pv_found(devno, &pv, &names) as c_int
+        let vg = n.dev_read_vg(cmd, dev).unwrap_or(0);
+        let ok = cscan::pv_found(
+            &GLOBALS.client,
+            n,
+            cmd,
+            &want,
+            dev,
+            FMT_LVM2,
+            l.label_sector,
+            vg,
+            0,
+            0,
+        );
+        if vg != 0 {
+            n.vg_release(vg);
+        }
+        ok as c_int
     })
 }
 
@@ -256,7 +272,7 @@ pub unsafe extern "C" fn lvmetad_pv_gone(devno: libc::dev_t, pv_name: *const c_c
         let name = unsafe { cstr(pv_name) }
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
-        cvg::pv_gone(&GLOBALS.client, devno, &name) as c_int
+        cscan::pv_gone(&GLOBALS.client, devno, &name) as c_int
     })
 }
 
@@ -266,12 +282,11 @@ pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
     ffi_fn!("lvmetad_pv_gone_by_dev", 0, {
         let native_dev = GLOBALS.dispatch.native.objects.dev(dev as usize).is_some();
         if let (false, Some(h)) = (native_dev, super::vg::c_host()) {
-            let Some((devno, name)) = crate::client::port::vg::VgHost::dev_info(&h, dev as usize)
-            else {
+            let Some((devno, name)) = VgHost::dev_info(&h, dev as usize) else {
                 precondition_failed("lvmetad_pv_gone_by_dev", "dev is a device of the host");
                 return 0;
             };
-            return cvg::pv_gone(&GLOBALS.client, devno, &name) as c_int;
+            return cscan::pv_gone(&GLOBALS.client, devno, &name) as c_int;
         }
         let Some((_, devno, path)) = dev_info(dev) else {
             precondition_failed(
@@ -280,6 +295,6 @@ pub extern "C" fn lvmetad_pv_gone_by_dev(dev: *mut device) -> c_int {
             );
             return 0;
         };
-        cvg::pv_gone(&GLOBALS.client, devno, &path) as c_int
+        cscan::pv_gone(&GLOBALS.client, devno, &path) as c_int
     })
 }

@@ -20,13 +20,26 @@ use crate::client::vg::{self as cvg, Shared};
 use crate::config::{find_int, find_str, Node, Value};
 use crate::ondisk::summary::id_read_format;
 use crate::ondisk::{scan_pv, Log, PvScan, ScannedPv};
-use crate::scan::pvscan::{pv_areas, DeviceSource, Lookup};
+use crate::scan::pvscan::{
+    label_scan, pv_areas, read_device, vg_export, visible, DeviceSource, Entry, Lookup, ScanDevice,
+};
 use crate::scan::source::SystemDevices;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// The one format the native host knows.
 pub const FMT_LVM2: FmtId = 2;
+
+/// The format's orphan VG, where lvmcache files PVs without a VG.
+const ORPHAN_VG: &str = "#orphans_lvm2";
+
+/// The orphan VG's name as lvmcache's VG id (padded with NULs).
+fn orphan_vgid() -> [u8; 32] {
+    let mut v = [0u8; 32];
+    v[..ORPHAN_VG.len()].copy_from_slice(ORPHAN_VG.as_bytes());
+    v
+}
 
 /// A device handed out to C or to the VG layer.
 #[derive(Clone, Debug)]
@@ -116,7 +129,18 @@ pub type ListItem = (String, Option<[u8; 32]>);
 #[derive(Default)]
 pub struct NativeObjects {
     handles: Mutex<HashMap<usize, (Box<u8>, Object)>>,
-    sources: Mutex<HashMap<CmdId, SystemDevices>>,
+    /// Where each command's devices come from (the system's, unless a test set others).
+    sources: Mutex<HashMap<CmdId, Box<dyn DeviceSource + Send>>>,
+    /// Commands whose devices were set by the caller (never rebuilt from lvm.conf).
+    given: Mutex<HashSet<CmdId>>,
+    /// Devices looked up and not read yet, with their I/O.
+    opened: Mutex<HashMap<DevId, ScanDevice>>,
+    /// What the label scan found on each device (`dev->pvid` and lvmcache's info).
+    labels: Mutex<HashMap<DevId, Entry>>,
+    /// Devices of the last full label scan of each command that hold a duplicate PV.
+    duplicates: Mutex<HashMap<CmdId, Vec<String>>>,
+    /// `silent_mode()`.
+    silent: AtomicBool,
     cache: Mutex<HashMap<CmdId, HashMap<[u8; 32], PvRecord>>>,
     seeded: Mutex<HashSet<CmdId>>,
     lists: Mutex<HashMap<ListId, Vec<ListItem>>>,
@@ -197,11 +221,22 @@ impl NativeObjects {
 
     /// Forget everything of a destroyed command context.
     pub fn drop_cmd(&self, cmd: CmdId) {
-        g(&self.handles).retain(|_, (_, o)| match o {
-            Object::Dev(d) => d.cmd != cmd,
-            Object::Vg(v) => v.cmd != cmd,
+        let mut gone = HashSet::new();
+        g(&self.handles).retain(|h, (_, o)| {
+            let keep = match o {
+                Object::Dev(d) => d.cmd != cmd,
+                Object::Vg(v) => v.cmd != cmd,
+            };
+            if !keep {
+                gone.insert(*h);
+            }
+            keep
         });
+        g(&self.opened).retain(|h, _| !gone.contains(h));
+        g(&self.labels).retain(|h, _| !gone.contains(h));
+        g(&self.duplicates).remove(&cmd);
         g(&self.sources).remove(&cmd);
+        g(&self.given).remove(&cmd);
         g(&self.cache).remove(&cmd);
         g(&self.seeded).remove(&cmd);
     }
@@ -227,12 +262,19 @@ impl NativeObjects {
 }
 
 impl NativeHost {
-    fn with_source<R>(&self, cmd: CmdId, f: impl FnOnce(&mut SystemDevices) -> R) -> Option<R> {
+    /// Take `cmd`'s devices from `source` instead of the system (a seam for tests and
+    /// for callers with their own device list).
+    pub fn set_devices(&self, cmd: CmdId, source: Box<dyn DeviceSource + Send>) {
+        g(&self.objects.sources).insert(cmd, source);
+        g(&self.objects.given).insert(cmd);
+    }
+
+    fn with_source<R>(&self, cmd: CmdId, f: impl FnOnce(&mut dyn DeviceSource) -> R) -> Option<R> {
         let mut sources = g(&self.objects.sources);
         if let std::collections::hash_map::Entry::Vacant(e) = sources.entry(cmd) {
             match SystemDevices::new(&self.cmd(cmd).config) {
                 Ok(d) => {
-                    e.insert(d);
+                    e.insert(Box::new(d));
                 }
                 Err(msgs) => {
                     for m in msgs {
@@ -242,7 +284,82 @@ impl NativeHost {
                 }
             }
         }
-        sources.get_mut(&cmd).map(f)
+        sources.get_mut(&cmd).map(|s| f(&mut **s))
+    }
+
+    /// A handle for a device found by the source, keeping its I/O until it is read.
+    fn found(&self, cmd: CmdId, d: ScanDevice) -> DevId {
+        let h = self.objects.dev_handle(cmd, d.devno, &d.name);
+        g(&self.objects.opened).insert(h, d);
+        h
+    }
+
+    /// Print what the reader logged that LVM shows.
+    fn emit(&self, log: &Log) {
+        for m in log {
+            self.log(m.level, &m.text);
+        }
+    }
+
+    /// Record a label-scan result: the device's entry, and for a PV lvmcache's info.
+    fn record(&self, cmd: CmdId, dev: DevId, entry: Entry) {
+        if let Entry::Pv(pv) = &entry {
+            let (vgname, vgid) = match pv.best_metadata() {
+                Some(m) => (m.summary.name().into_owned(), m.summary.vgid),
+                None => (ORPHAN_VG.to_string(), orphan_vgid()),
+            };
+            let rec = PvRecord {
+                pvid: pv.label.pvid,
+                vgid,
+                vgname,
+                dev,
+                label_sector: pv.label.sector,
+                areas: pv_areas(pv),
+            };
+            g(&self.objects.cache)
+                .entry(cmd)
+                .or_default()
+                .insert(rec.pvid, rec);
+        }
+        g(&self.objects.labels).insert(dev, entry);
+    }
+
+    /// The device behind a handle, for reading: as looked up, or found again by path.
+    fn open_dev(&self, dev: DevId) -> Option<ScanDevice> {
+        if let Some(d) = g(&self.objects.opened).remove(&dev) {
+            return Some(d);
+        }
+        let nd = self.objects.dev(dev)?;
+        let again = self.with_source(nd.cmd, |s| match s.by_path(&nd.path) {
+            Lookup::Found(d) if d.devno == nd.devno => Some(d),
+            _ => None,
+        });
+        if let Some(Some(d)) = again {
+            return Some(d);
+        }
+        match std::fs::File::open(&nd.path) {
+            Ok(f) => Some(ScanDevice {
+                devno: nd.devno,
+                name: nd.path,
+                io: Box::new(f),
+            }),
+            Err(_) => {
+                self.log(Level::Error, &format!("{}: open failed", nd.path));
+                None
+            }
+        }
+    }
+
+    /// Read a device not read by a label scan yet (`label_scan_devs` of one device).
+    fn scan_one(&self, cmd: CmdId, dev: DevId) {
+        if g(&self.objects.labels).contains_key(&dev) {
+            return;
+        }
+        if let Some(d) = self.open_dev(dev) {
+            let (entry, log) = read_device(&d);
+            self.emit(&visible(&log).cloned().collect());
+            self.record(cmd, dev, entry);
+        }
     }
 
     /// Read the PV on a device (None if it holds none).
@@ -287,11 +404,113 @@ impl VgHost for NativeHost {
     }
 
     fn dev_by_devt(&self, cmd: CmdId, devno: u64) -> Option<DevId> {
-        let name = self.with_source(cmd, |s| match s.by_devno(devno) {
-            Lookup::Found(d) => Some(d.name),
+        let d = self.with_source(cmd, |s| match s.by_devno(devno) {
+            Lookup::Found(d) => Some(d),
             _ => None,
         })??;
-        Some(self.objects.dev_handle(cmd, devno, &name))
+        Some(self.found(cmd, d))
+    }
+
+    fn dev_lookup_path(&self, cmd: CmdId, path: &str) -> DevLookup {
+        match self.with_source(cmd, |s| s.by_path(path)) {
+            Some(Lookup::Found(d)) => DevLookup::Found(self.found(cmd, d)),
+            Some(Lookup::Filtered(devno)) => DevLookup::Filtered(devno),
+            Some(Lookup::NotFound) | None => DevLookup::NotFound,
+        }
+    }
+
+    fn label_scan_all(&self, cmd: CmdId) -> Option<Vec<DevId>> {
+        // a full scan sees the devices as they are now (`dev_cache_scan`)
+        if !g(&self.objects.given).contains(&cmd) {
+            g(&self.objects.sources).remove(&cmd);
+        }
+        let devs = self.with_source(cmd, |s| s.all()).unwrap_or_default();
+        let (scanned, log) = label_scan(&devs);
+        self.emit(&log);
+        let mut dups = Vec::new();
+        let mut out = Vec::with_capacity(scanned.len());
+        for sd in scanned {
+            let h = self.objects.dev_handle(cmd, sd.devno, &sd.name);
+            if let Entry::NoInfo {
+                duplicate: true, ..
+            } = sd.entry
+            {
+                dups.push(sd.name.clone());
+            }
+            self.record(cmd, h, sd.entry);
+            out.push(h);
+        }
+        g(&self.objects.duplicates).insert(cmd, dups);
+        Some(out)
+    }
+
+    fn label_scan_devs(&self, cmd: CmdId, devs: &[DevId]) {
+        for &d in devs {
+            g(&self.objects.labels).remove(&d);
+            self.scan_one(cmd, d);
+        }
+    }
+
+    fn dev_label(&self, cmd: CmdId, dev: DevId) -> DevLabel {
+        self.scan_one(cmd, dev);
+        match g(&self.objects.labels).get(&dev) {
+            Some(Entry::Pv(pv)) => DevLabel {
+                pvid: pv.label.pvid.to_vec(),
+                has_info: true,
+                has_label: true,
+                fmt: FMT_LVM2,
+                label_sector: pv.label.sector,
+            },
+            Some(Entry::NoInfo { pvid, .. }) => DevLabel {
+                pvid: pvid.as_bytes().to_vec(),
+                ..DevLabel::default()
+            },
+            None => DevLabel::default(),
+        }
+    }
+
+    fn dev_read_vg(&self, cmd: CmdId, dev: DevId) -> Option<VgId> {
+        let section = match g(&self.objects.labels).get(&dev) {
+            Some(Entry::Pv(pv)) => pv.best_metadata()?.vg_section()?.clone(),
+            _ => return None,
+        };
+        let mut log = Log::new();
+        let vg = NativeVg::from_section(cmd, &section, &mut log);
+        self.emit(&log);
+        Some(self.objects.add_vg(vg?))
+    }
+
+    fn label_scan_invalidate(&self, dev: DevId) {
+        g(&self.objects.labels).remove(&dev);
+    }
+
+    fn duplicate_check(&self, cl: &Shared, cmd: CmdId) -> bool {
+        let dups = g(&self.objects.duplicates).remove(&cmd).unwrap_or_default();
+        if dups.is_empty() {
+            return false;
+        }
+        for d in &dups {
+            self.log(
+                Level::Warn,
+                &format!("WARNING: found device with duplicate {}", d),
+            );
+        }
+        self.log(
+            Level::Warn,
+            "WARNING: Disabling lvmetad cache which does not support duplicate PVs.",
+        );
+        let mut c = cl.lock().unwrap_or_else(|e| e.into_inner());
+        c.set_disabled(crate::client::DISABLE_REASON_DUPLICATES);
+        c.make_unused(Some(cmd));
+        true
+    }
+
+    fn silent(&self) -> bool {
+        self.objects.silent.load(Ordering::Relaxed)
+    }
+
+    fn set_silent(&self, silent: bool) {
+        self.objects.silent.store(silent, Ordering::Relaxed);
     }
 
     fn fmt_by_name(&self, _cmd: CmdId, name: &str) -> Option<FmtId> {
@@ -303,6 +522,12 @@ impl VgHost for NativeHost {
     }
 
     fn pv_cache_info(&self, cmd: CmdId, pvid: &[u8; 32], dev: DevId) -> Option<PvAreas> {
+        // lvmcache's info from the label scan, else the device read now
+        if let Some(Entry::Pv(pv)) = g(&self.objects.labels).get(&dev) {
+            if &pv.label.pvid == pvid {
+                return Some(pv_areas(pv));
+            }
+        }
         if let Some(d) = self.objects.dev(dev) {
             if let Some(pv) = self.read_pv(&d) {
                 if &pv.label.pvid == pvid {
@@ -350,20 +575,17 @@ impl VgHost for NativeHost {
 
     fn vg_export(&self, vg: VgId, _committed: bool) -> Option<Node> {
         let v = self.objects.vg(vg)?;
-        let mut s = v.section;
         // export_vg_to_config_tree writes each PV's current device name
-        if let Some(pvs) = s.children.iter_mut().find(|c| c.key == b"physical_volumes") {
-            for (pv, np) in pvs.children.iter_mut().zip(v.pvs.iter()) {
-                let name = self
-                    .pv_dev(v.cmd, np)
-                    .and_then(|d| self.dev_info(d))
-                    .map(|(_, n)| n)
-                    .unwrap_or_else(|| "[unknown]".into());
-                if let Some(d) = pv.children.iter_mut().find(|c| c.key == b"device") {
-                    d.values = Some(Value::str(&name).into());
-                }
-            }
-        }
+        let names: HashMap<String, String> = v
+            .pvs
+            .iter()
+            .filter_map(|np| {
+                let (_, name) = self.dev_info(self.pv_dev(v.cmd, np)?)?;
+                Some((crate::client::id::format_id(&np.id), name))
+            })
+            .collect();
+        let mut s = vg_export(&v.section, &names);
+        s.key = v.section.key;
         Some(s)
     }
 
@@ -482,7 +704,7 @@ impl VgHost for NativeHost {
             return None;
         };
         for d in &drop {
-            if !cvg::pv_gone(cl, d.devno, &d.path) {
+            if !crate::client::scan::pv_gone(cl, d.devno, &d.path) {
                 self.log(
                     Level::Error,
                     &format!("Failed to remove {} from lvmetad.", d.path),
@@ -493,7 +715,7 @@ impl VgHost for NativeHost {
         let h = self.objects.add_vg(new);
         if seqno != old.seqno {
             for d in &scan {
-                if !cvg::pv_gone(cl, d.devno, &d.path) {
+                if !crate::client::scan::pv_gone(cl, d.devno, &d.path) {
                     self.log(
                         Level::Error,
                         &format!("Failed to remove {} from lvmetad.", d.path),

@@ -1,19 +1,23 @@
-//! `pvscan --cache`: the scan that repopulates lvmetad, with LVM2 2.02.188's sequence
-//! (`lvmetad_pvscan_all_devs`, `lvmetad_pvscan_single`, `lvmetad_pv_found`,
-//! `lvmetad_pv_gone`, `tools/pvscan.c:_pvscan_cache`) and messages.
-//! Spec: ondisk-and-scan.md B2-B4, client.md 7.4 and 7.6.
+//! The label scan and `pvscan --cache`.
+//!
+//! - The label scan reads devices and returns what it found (labels, metadata areas, the
+//!   VG metadata) without sending anything: [`label_scan`] for a full scan (LVM's
+//!   `label_scan_pvscan_all`: duplicates marked, non-PVs dropped) and [`read_device`] for
+//!   one device. The native host serves `VgHost`'s label-scan operations from it, and
+//!   read-only callers (an audit) use it directly.
+//! - [`pvscan_cache`] is `tools/pvscan.c:_pvscan_cache` over the host ports; what it sends
+//!   goes through the one implementation of the scan operations in `crate::client::scan`.
 //!
 //! Devices come from a [`DeviceSource`] (the real device cache with LVM's filters, or a
 //! list of image files in tests); all device reads go through the on-disk reader's
-//! `BlockRead` seam.
+//! `BlockRead` seam. Sequence and messages: docs/scan.md.
 
-use crate::client::port::vg::{DiskLoc, MdaLoc, PvAreas};
-use crate::client::port::{CmdId, Level};
-use crate::client::update::{begin_full_update, enable_after_scan, end_full_update, pvmeta_tree};
-use crate::client::{Client, Field};
+use crate::client::port::vg::{DevLookup, DiskLoc, MdaLoc, PvAreas, VgHost};
+use crate::client::port::{CmdId, Host, Level};
+use crate::client::scan::{pv_gone, pvscan_all_devs, pvscan_single};
+use crate::client::vg::Shared;
 use crate::config::{Node, Value};
 use crate::ondisk::{scan_pv, BlockRead, Log, PvScan, ScannedPv};
-use crate::protocol::Request;
 use std::collections::HashMap;
 
 /// One device to scan.
@@ -107,23 +111,25 @@ pub struct Scanned {
     pub entry: Entry,
 }
 
-/// Print the reader's messages that LVM shows (errors and warnings).
-fn emit_log(client: &Client, log: &Log) {
-    for m in log {
-        if m.level <= Level::PrintUnlessSilent {
-            client.host().log(m.level, &m.text);
-        }
-    }
+/// The reader's messages that LVM shows (errors and warnings), in order.
+pub fn visible(log: &Log) -> impl Iterator<Item = &crate::ondisk::Message> {
+    log.iter().filter(|m| m.level <= Level::PrintUnlessSilent)
 }
 
-/// Read one device's label and metadata. Returns None when LVM would not list it at all.
-pub fn scan_device(client: &Client, dev: &ScanDevice) -> Option<Entry> {
+/// Read one device's label and metadata (`label_scan_devs` of one device): the entry,
+/// `NoInfo` with an empty id when it holds no PV, and the messages LVM would print.
+pub fn read_device(dev: &ScanDevice) -> (Entry, Log) {
     let (e, log) = scan_device_quiet(dev);
-    emit_log(client, &log);
-    e
+    (
+        e.unwrap_or(Entry::NoInfo {
+            pvid: String::new(),
+            duplicate: false,
+        }),
+        log,
+    )
 }
 
-/// [`scan_device`] without printing: the entry and the messages LVM would print.
+/// Read one device. None when LVM would not list it at all.
 fn scan_device_quiet(dev: &ScanDevice) -> (Option<Entry>, Log) {
     let mut log = Log::new();
     let cached = HeadCache::new(&*dev.io);
@@ -172,26 +178,32 @@ fn scan_all_parallel(devs: &[ScanDevice]) -> Vec<(Option<Entry>, Log)> {
         .collect()
 }
 
-/// `label_scan_pvscan_all`: every device in order; duplicates of an earlier device's PV
-/// are kept (they get `pv_gone`); non-PVs and failed devices are dropped.
-pub fn label_scan_all(client: &Client, devs: &[ScanDevice]) -> Vec<Scanned> {
+/// `label_scan_pvscan_all`, read-only: every device in order; duplicates of an earlier
+/// device's PV are kept (they get `pv_gone`); non-PVs and failed devices are dropped.
+/// Returns what was found and the messages LVM prints meanwhile (reader messages and
+/// the debug line of each duplicate), in order. Nothing is sent anywhere.
+pub fn label_scan(devs: &[ScanDevice]) -> (Vec<Scanned>, Log) {
     let mut seen: HashMap<Vec<u8>, String> = HashMap::new();
     let mut out = Vec::new();
+    let mut messages = Log::new();
     for (d, (e, log)) in devs.iter().zip(scan_all_parallel(devs)) {
-        emit_log(client, &log);
+        messages.extend(
+            log.into_iter()
+                .filter(|m| m.level <= Level::PrintUnlessSilent),
+        );
         let entry = match e {
             Some(Entry::Pv(pv)) => {
                 let id = pv.label.pvid.to_vec();
                 if let Some(first) = seen.get(&id) {
-                    client.host().log(
-                        Level::Debug,
-                        &format!(
+                    messages.push(crate::ondisk::Message {
+                        level: Level::Debug,
+                        text: format!(
                             "PV {} on {} was already found on {}.",
                             pv.label.pv_uuid(),
                             d.name,
                             first
                         ),
-                    );
+                    });
                     Entry::NoInfo {
                         pvid: String::from_utf8_lossy(&id).into_owned(),
                         duplicate: true,
@@ -210,18 +222,7 @@ pub fn label_scan_all(client: &Client, devs: &[ScanDevice]) -> Vec<Scanned> {
             entry,
         });
     }
-    out
-}
-
-/// The `pvmeta` section LVM sends for a scanned PV.
-pub fn pvmeta_node(devno: u64, pv: &ScannedPv) -> Node {
-    pvmeta_tree(
-        devno,
-        "lvm2",
-        pv.label.sector,
-        &pv.label.pv_uuid(),
-        &pv_areas(pv),
-    )
+    (out, messages)
 }
 
 /// The VG as `export_vg_to_config_tree` gives it: the VG section's contents with each
@@ -295,195 +296,6 @@ pub fn pv_areas(pv: &ScannedPv) -> PvAreas {
     }
 }
 
-/// Scan state shared by the steps of one command.
-pub struct Pvscan<'a> {
-    pub client: &'a mut Client,
-    pub cmd: CmdId,
-    /// Silent mode (`init_silent`): "unless silent" prints are suppressed.
-    pub silent: bool,
-}
-
-impl<'a> Pvscan<'a> {
-    /// A scan for command context `cmd`, not silent.
-    pub fn new(client: &'a mut Client, cmd: CmdId) -> Pvscan<'a> {
-        Pvscan {
-            client,
-            cmd,
-            silent: false,
-        }
-    }
-
-    fn log(&self, l: Level, m: &str) {
-        if l == Level::PrintUnlessSilent && self.silent {
-            self.client.host().log(Level::Verbose, m);
-        } else {
-            self.client.host().log(l, m);
-        }
-    }
-
-    /// `lvmetad_pv_gone(devno, name)`
-    pub fn pv_gone(&mut self, devno: u64, name: &str) -> bool {
-        crate::client::vg::pv_gone_on(self.client, devno, name)
-    }
-
-    /// `lvmetad_pv_found()` for a scanned PV, with the VG read from its mdas if any.
-    pub fn pv_found(
-        &mut self,
-        devno: u64,
-        pv: &ScannedPv,
-        names: &HashMap<String, String>,
-    ) -> bool {
-        if !self.client.used() || self.client.host().test_mode() {
-            return true;
-        }
-        let pvmeta = pvmeta_node(devno, pv);
-        let uuid = pv.label.pv_uuid();
-        let vg = pv.best_metadata().and_then(|m| {
-            m.vg_section().map(|s| {
-                (
-                    m.summary.name().to_string(),
-                    m.summary.seqno,
-                    vg_export(s, names),
-                )
-            })
-        });
-        let reply = match &vg {
-            Some((name, _, meta)) => self.client.send(
-                Request::PvFound,
-                &[
-                    Field::Tree("pvmeta", &pvmeta),
-                    Field::Str("vgname", name.as_bytes()),
-                    Field::Tree("metadata", meta),
-                ],
-            ),
-            None => self
-                .client
-                .send(Request::PvFound, &[Field::Tree("pvmeta", &pvmeta)]),
-        };
-        let ok = self
-            .client
-            .handle_reply(&reply, Request::PvFound, &uuid, None);
-        if let (true, Some((name, seqno, _))) = (ok, &vg) {
-            crate::client::vg::check_pv_found_seqno(&**self.client.host(), &reply, name, *seqno);
-        }
-        ok
-    }
-
-    /// `lvmetad_pvscan_single()` for a device the label scan has seen.
-    pub fn pvscan_single(&mut self, s: &Scanned, names: &HashMap<String, String>) -> bool {
-        self.client
-            .host()
-            .log(Level::Debug, &format!("Scan metadata from dev {}", s.name));
-        if !self.client.used() {
-            self.log(Level::Error, "Cannot proceed since lvmetad is not active.");
-            return false;
-        }
-        match &s.entry {
-            Entry::NoInfo { pvid, .. } => {
-                self.log(
-                    Level::PrintUnlessSilent,
-                    &format!("No PV info found on {} for PVID {}.", s.name, pvid),
-                );
-                self.pv_gone(s.devno, &s.name)
-            }
-            Entry::Pv(pv) => self.pv_found(s.devno, pv, names),
-        }
-    }
-
-    /// Read one device and send it (`label_scan_devs` of one device, then
-    /// `lvmetad_pvscan_single`).
-    pub fn scan_single(&mut self, d: &ScanDevice) -> bool {
-        let entry = scan_device(self.client, d).unwrap_or(Entry::NoInfo {
-            pvid: String::new(),
-            duplicate: false,
-        });
-        self.send_scanned(d, entry)
-    }
-
-    /// `lvmetad_pvscan_single` for a device already read, naming only that device's PV.
-    fn send_scanned(&mut self, d: &ScanDevice, entry: Entry) -> bool {
-        let names: HashMap<String, String> = match &entry {
-            Entry::Pv(pv) => [(pv.label.pv_uuid(), d.name.clone())].into_iter().collect(),
-            _ => HashMap::new(),
-        };
-        let s = Scanned {
-            devno: d.devno,
-            name: d.name.clone(),
-            entry,
-        };
-        self.pvscan_single(&s, &names)
-    }
-
-    /// `lvmetad_pvscan_all_devs()`: repopulate lvmetad from every device.
-    pub fn pvscan_all_devs(&mut self, devices: &mut dyn DeviceSource, do_wait: bool) -> bool {
-        if !self.client.used() {
-            self.log(Level::Error, "Cannot proceed since lvmetad is not active.");
-            return false;
-        }
-        let Some(future) = begin_full_update(self.client, do_wait) else {
-            return false;
-        };
-        self.log(
-            Level::Verbose,
-            "Scanning all devices to initialize lvmetad.",
-        );
-        let devs = devices.all();
-        let scanned = label_scan_all(self.client, &devs);
-        let names: HashMap<String, String> = scanned
-            .iter()
-            .filter_map(|s| match &s.entry {
-                Entry::Pv(pv) => Some((pv.label.pv_uuid(), s.name.clone())),
-                _ => None,
-            })
-            .collect();
-        let r = self.client.send(Request::PvClearAll, &[]);
-        let mut ret = self.client.handle_reply(&r, Request::PvClearAll, "", None);
-        let was_silent = self.silent;
-        self.silent = true;
-        for s in &scanned {
-            ret = self.pvscan_single(s, &names);
-            if !ret {
-                break;
-            }
-        }
-        self.silent = was_silent;
-        if !end_full_update(self.client, future, ret) {
-            return false;
-        }
-        let dups: Vec<&Scanned> = scanned
-            .iter()
-            .filter(|s| {
-                matches!(
-                    s.entry,
-                    Entry::NoInfo {
-                        duplicate: true,
-                        ..
-                    }
-                )
-            })
-            .collect();
-        if !dups.is_empty() {
-            for d in &dups {
-                self.log(
-                    Level::Warn,
-                    &format!("WARNING: found device with duplicate {}", d.name),
-                );
-            }
-            self.log(
-                Level::Warn,
-                "WARNING: Disabling lvmetad cache which does not support duplicate PVs.",
-            );
-            self.client
-                .set_disabled(crate::client::DISABLE_REASON_DUPLICATES);
-            self.client.make_unused(Some(self.cmd));
-            self.log(Level::Warn, "WARNING: Scan found duplicate PVs.");
-            return false;
-        }
-        enable_after_scan(self.client);
-        true
-    }
-}
-
 /// Arguments of `pvscan --cache`.
 #[derive(Clone, Debug, Default)]
 pub struct CacheArgs {
@@ -497,60 +309,68 @@ pub struct CacheArgs {
 pub const ECMD_PROCESSED: i32 = 0;
 pub const ECMD_FAILED: i32 = 5;
 
-/// `_pvscan_cache()` for a command whose lvmetad connection is set up. Returns the exit
+/// `_pvscan_cache()` for a command whose lvmetad connection is set up, over the host
+/// ports: `h` finds and reads the devices, `cl` talks to lvmetad. Returns the exit
 /// status (0 or 5).
-pub fn pvscan_cache(p: &mut Pvscan<'_>, args: &CacheArgs, devices: &mut dyn DeviceSource) -> i32 {
+pub fn pvscan_cache(cl: &Shared, h: &dyn VgHost, cmd: CmdId, args: &CacheArgs) -> i32 {
+    let host: std::sync::Arc<dyn Host> = lock(cl).host().clone();
+    let log = |l: Level, m: &str| host.log(l, m);
+    let used = || lock(cl).used();
     let pid = std::process::id();
-    if !p.client.used() {
-        p.log(
+    if !used() {
+        log(
             Level::Verbose,
             "Ignoring pvscan --cache because lvmetad is not in use.",
         );
         return ECMD_PROCESSED;
     }
     let dev_arg = args.devices.first().cloned().unwrap_or_default();
-    let say_reason = |p: &mut Pvscan<'_>, reason: &str| {
-        p.log(
+    let say_reason = |reason: &str| {
+        log(
             Level::Warn,
             &format!("WARNING: Not using lvmetad because {}.", reason),
         );
     };
+    let make_unused = || lock(cl).make_unused(Some(cmd));
+    // the reason the cache is disabled, while it is in use
+    let disabled = || {
+        let mut c = lock(cl);
+        if c.used() {
+            c.is_disabled()
+        } else {
+            None
+        }
+    };
     if args.devices.is_empty() && args.major_minor.is_empty() {
-        p.log(Level::Verbose, "Scanning all devices.");
-        if !p.pvscan_all_devs(devices, true) {
-            p.log(
+        log(Level::Verbose, "Scanning all devices.");
+        if !pvscan_all_devs(cl, h, cmd, true, 0) {
+            log(
                 Level::Warn,
                 "WARNING: Not using lvmetad because cache update failed.",
             );
-            p.client.make_unused(Some(p.cmd));
+            make_unused();
         }
-        if p.client.used() {
-            if let Some(r) = p.client.is_disabled() {
-                say_reason(p, r);
-                p.client.make_unused(Some(p.cmd));
-            }
+        if let Some(r) = disabled() {
+            say_reason(r);
+            make_unused();
         }
         // the exit status stays success, as in LVM
         return ECMD_PROCESSED;
     }
     // devices named: the cache must be populated with our token first
-    if !p.client.token_matches(p.cmd) {
-        if p.client.used() && !p.pvscan_all_devs(devices, false) {
-            p.log(
+    let token_ok = lock(cl).token_matches(cmd);
+    if !token_ok {
+        if used() && !pvscan_all_devs(cl, h, cmd, false, 0) {
+            log(
                 Level::Warn,
                 "WARNING: Not updating lvmetad because cache update failed.",
             );
             return ECMD_FAILED;
         }
-        let disabled = if p.client.used() {
-            p.client.is_disabled()
-        } else {
-            None
-        };
-        if let Some(r) = disabled {
-            say_reason(p, r);
-            p.client.make_unused(Some(p.cmd));
-            p.log(
+        if let Some(r) = disabled() {
+            say_reason(r);
+            make_unused();
+            log(
                 Level::Print,
                 &format!(
                     "pvscan[{}] activating all directly (lvmetad disabled from scan) {}",
@@ -558,17 +378,18 @@ pub fn pvscan_cache(p: &mut Pvscan<'_>, args: &CacheArgs, devices: &mut dyn Devi
                 ),
             );
         } else {
-            p.log(
+            log(
                 Level::Print,
                 &format!("pvscan[{}] activating all complete VGs for init", pid),
             );
         }
         return ECMD_PROCESSED;
     }
-    if let Some(r) = p.client.is_disabled() {
-        say_reason(p, r);
-        p.client.make_unused(Some(p.cmd));
-        p.log(
+    let is_disabled = lock(cl).is_disabled();
+    if let Some(r) = is_disabled {
+        say_reason(r);
+        make_unused();
+        log(
             Level::Print,
             &format!(
                 "pvscan[{}] activating all directly (lvmetad disabled) {}",
@@ -577,109 +398,93 @@ pub fn pvscan_cache(p: &mut Pvscan<'_>, args: &CacheArgs, devices: &mut dyn Devi
         );
         return ECMD_PROCESSED;
     }
-    p.log(Level::Verbose, "Scanning devices on command line.");
+    log(Level::Verbose, "Scanning devices on command line.");
     let mut ret = ECMD_PROCESSED;
     // positional arguments first, then the --major/--minor pairs, each batch looked up,
     // label-scanned, then sent (pvscan.c)
-    let mut lookups: Vec<Lookup> = Vec::new();
+    let by_devno = |devno: u64| match h.dev_by_devt(cmd, devno) {
+        Some(d) => DevLookup::Found(d),
+        None => DevLookup::Filtered(devno),
+    };
+    let mut lookups: Vec<DevLookup> = Vec::new();
     for a in &args.devices {
         if a.starts_with('/') {
-            match devices.by_path(a) {
-                Lookup::NotFound => {
-                    p.log(Level::Error, &format!("Physical Volume {} not found.", a));
+            match h.dev_lookup_path(cmd, a) {
+                DevLookup::NotFound => {
+                    log(Level::Error, &format!("Physical Volume {} not found.", a));
                     ret = ECMD_FAILED;
                 }
                 l => lookups.push(l),
             }
         } else {
             match parse_major_minor(a) {
-                Some((ma, mi)) => {
-                    let d = crate::scan::devices::makedev(ma, mi);
-                    lookups.push(match devices.by_devno(d) {
-                        Lookup::NotFound => Lookup::Filtered(d),
-                        l => l,
-                    })
-                }
-                None => p.log(
+                Some((ma, mi)) => lookups.push(by_devno(crate::scan::devices::makedev(ma, mi))),
+                None => log(
                     Level::Warn,
                     &format!("WARNING: Failed to parse major:minor from {}, skipping.", a),
                 ),
             }
         }
     }
-    process_batch(p, lookups, &mut ret);
+    process_batch(cl, h, cmd, lookups, &mut ret);
     if args.major_minor.is_empty() {
         return ret;
     }
-    let mut lookups: Vec<Lookup> = Vec::new();
-    for &(ma, mi) in &args.major_minor {
-        if ma < 0 || mi < 0 {
-            continue;
-        }
-        let d = crate::scan::devices::makedev(ma as u64, mi as u64);
-        lookups.push(match devices.by_devno(d) {
-            Lookup::NotFound => Lookup::Filtered(d),
-            l => l,
-        });
-    }
-    process_batch(p, lookups, &mut ret);
-    let disabled = if p.client.used() {
-        p.client.is_disabled()
-    } else {
-        None
-    };
-    if let Some(r) = disabled {
-        say_reason(p, r);
-        p.log(
+    let lookups: Vec<DevLookup> = args
+        .major_minor
+        .iter()
+        .filter(|&&(ma, mi)| ma >= 0 && mi >= 0)
+        .map(|&(ma, mi)| by_devno(crate::scan::devices::makedev(ma as u64, mi as u64)))
+        .collect();
+    process_batch(cl, h, cmd, lookups, &mut ret);
+    if let Some(r) = disabled() {
+        say_reason(r);
+        log(
             Level::Print,
             &format!(
                 "pvscan[{}] activating directly (lvmetad disabled in scan) {}",
                 pid, dev_arg
             ),
         );
-        p.client.make_unused(Some(p.cmd));
+        make_unused();
     }
     ret
 }
 
-/// `_lvmetad_clear_dev()`: drop a device lvmetad may know by number.
-fn clear_dev(p: &mut Pvscan<'_>, devno: u64, ret: &mut i32) {
-    if !p.pv_gone(devno, "") {
-        *ret = ECMD_FAILED;
-    }
-    p.log(
-        Level::Print,
-        &format!(
-            "Device {}:{} not found. Cleared from lvmetad cache.",
-            crate::scan::devices::major(devno),
-            crate::scan::devices::minor(devno)
-        ),
-    );
+fn lock(cl: &Shared) -> std::sync::MutexGuard<'_, crate::client::Client> {
+    cl.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Drop the filtered devices, label-scan the found ones, then send each.
-fn process_batch(p: &mut Pvscan<'_>, lookups: Vec<Lookup>, ret: &mut i32) {
-    let mut queue: Vec<ScanDevice> = Vec::new();
+/// Drop the filtered devices (`_lvmetad_clear_dev`), label-scan the found ones, then
+/// send each (`lvmetad_pvscan_single`).
+fn process_batch(cl: &Shared, h: &dyn VgHost, cmd: CmdId, lookups: Vec<DevLookup>, ret: &mut i32) {
+    let mut queue = Vec::new();
     for l in lookups {
         match l {
-            Lookup::Found(d) => queue.push(d),
-            Lookup::Filtered(devno) => clear_dev(p, devno, ret),
-            Lookup::NotFound => {}
+            DevLookup::Found(d) => queue.push(d),
+            DevLookup::Filtered(devno) => {
+                if !pv_gone(cl, devno, "") {
+                    *ret = ECMD_FAILED;
+                }
+                let host = lock(cl).host().clone();
+                host.log(
+                    Level::Print,
+                    &format!(
+                        "Device {}:{} not found. Cleared from lvmetad cache.",
+                        crate::scan::devices::major(devno),
+                        crate::scan::devices::minor(devno)
+                    ),
+                );
+            }
+            DevLookup::NotFound => {}
         }
     }
-    let entries: Vec<Entry> = queue
-        .iter()
-        .map(|d| {
-            scan_device(p.client, d).unwrap_or(Entry::NoInfo {
-                pvid: String::new(),
-                duplicate: false,
-            })
-        })
-        .collect();
-    for (d, entry) in queue.iter().zip(entries) {
-        if !p.send_scanned(d, entry) {
+    h.label_scan_devs(cmd, &queue);
+    for d in queue {
+        if !pvscan_single(cl, h, cmd, d, 0, 0) {
             *ret = ECMD_FAILED;
         }
+        h.label_scan_invalidate(d);
     }
 }
 

@@ -77,3 +77,47 @@ impl Host for TestHost {
         self.clock.load(Ordering::SeqCst)
     }
 }
+
+/// Run `f` over the one scan path as `lvmetad-pvscan` sets it up: a native host reads
+/// `devs` and prints through `log` (the client's host too), `f` gets the shared client
+/// and that host. Returns `f`'s result and the client.
+pub fn native_scan<R>(
+    client: lvmetad::client::Client,
+    log: Arc<dyn Host>,
+    cmd: CmdId,
+    devs: Box<dyn lvmetad::scan::pvscan::DeviceSource + Send>,
+    f: impl FnOnce(&lvmetad::client::vg::Shared, &lvmetad::host::native::NativeHost) -> R,
+) -> (R, lvmetad::client::Client) {
+    let native =
+        lvmetad::host::native::NativeHost::default().with_sink(Box::new(move |l, m| log.log(l, m)));
+    native.set_devices(cmd, devs);
+    let cl = Mutex::new(client);
+    let r = f(&cl, &native);
+    (r, cl.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// `pvscan --cache ARGS` in this process (see [`native_scan`]): the exit status.
+pub fn pvscan_cache_in_process(
+    client: lvmetad::client::Client,
+    log: Arc<dyn Host>,
+    cmd: CmdId,
+    devs: Box<dyn lvmetad::scan::pvscan::DeviceSource + Send>,
+    args: &lvmetad::scan::pvscan::CacheArgs,
+) -> (i32, lvmetad::client::Client) {
+    native_scan(client, log, cmd, devs, |cl, h| {
+        lvmetad::scan::pvscan::pvscan_cache(cl, h, cmd, args)
+    })
+}
+
+/// `lvmetad_pvscan_all_devs` in this process (see [`native_scan`]).
+pub fn pvscan_all_devs_in_process(
+    client: lvmetad::client::Client,
+    log: Arc<dyn Host>,
+    cmd: CmdId,
+    devs: Box<dyn lvmetad::scan::pvscan::DeviceSource + Send>,
+    do_wait: bool,
+) -> (bool, lvmetad::client::Client) {
+    native_scan(client, log, cmd, devs, |cl, h| {
+        lvmetad::client::scan::pvscan_all_devs(cl, h, cmd, do_wait, 0)
+    })
+}

@@ -91,6 +91,18 @@ pub struct DevLabel {
     pub label_sector: u64,
 }
 
+/// A device named on a command line, as the device cache and its filters answer
+/// (`dev_cache_get(name, cmd->lvmetad_filter)` in `pvscan --cache`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DevLookup {
+    /// Known and passing the filters.
+    Found(DevId),
+    /// Known (this device number) but rejected by a filter.
+    Filtered(u64),
+    /// No such device.
+    NotFound,
+}
+
 /// A VG's lvmlockd state as `lvmetad_vg_lookup` weighs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lockd {
@@ -186,8 +198,17 @@ pub trait VgHost {
     }
     /// `label_scan_invalidate(dev)`.
     fn label_scan_invalidate(&self, _dev: DevId) {}
-    /// `lvmcache_pvscan_duplicate_check` then `lvmcache_found_duplicate_pvs`.
-    fn duplicate_check(&self, _cmd: CmdId) -> bool {
+    /// `label_scan_devs` of the given devices (as `pvscan --cache DEV...` does before
+    /// sending each).
+    fn label_scan_devs(&self, _cmd: CmdId, _devs: &[DevId]) {}
+    /// A device named by path on a command line.
+    fn dev_lookup_path(&self, _cmd: CmdId, _path: &str) -> DevLookup {
+        DevLookup::NotFound
+    }
+    /// `lvmcache_pvscan_duplicate_check` then `lvmcache_found_duplicate_pvs`: true when
+    /// the last full label scan found duplicate PVs (the host has then warned, and
+    /// disabled and stopped using lvmetad through `cl`).
+    fn duplicate_check(&self, _cl: &Shared, _cmd: CmdId) -> bool {
         false
     }
     /// `silent_mode()`.
