@@ -186,14 +186,15 @@ int lvmetad_pvscan_all_devs(struct cmd_context *cmd, int do_wait, struct dm_list
 
 /*
  Scan one device into lvmetad (`lvmetad_pvscan_single`): `pv_found` for a PV,
- `pv_gone` otherwise. 1 on success. The list arguments must be NULL.
+ `pv_gone` otherwise. 1 on success. For native contexts the device is read now and the
+ list arguments must be NULL.
  */
 int lvmetad_pvscan_single(struct cmd_context *cmd, struct device *dev, struct dm_list *found_vgnames, struct dm_list *changed_vgnames);
 
 /*
- Tell lvmetad about the PV `pvid` on `dev` (`lvmetad_pv_found`), reading its labels
- and metadata from the device. Native contexts: `fmt` is ignored, `vg` and the lists
- must be NULL. 1 on success.
+ Tell lvmetad about the PV `pvid` on `dev` (`lvmetad_pv_found`). Native contexts: `fmt`
+ is ignored, the lists must be NULL, and with `vg` NULL the VG is read from the device
+ (as `lvmetad_pvscan_single` does). 1 on success.
  */
 int lvmetad_pv_found(struct cmd_context *cmd, const struct id *pvid, struct device *dev, const struct format_type *fmt, uint64_t label_sector, struct volume_group *vg, struct dm_list *found_vgnames, struct dm_list *changed_vgnames);
 

@@ -6,12 +6,11 @@
 //! (a failure), or 3 (bad command line).
 
 use lvmetad::client::port::{Host, Level};
-use lvmetad::client::{Client, LVMETAD_SOCKET};
-use lvmetad::host::native::{NativeCmd, NativeHost, VERBOSITY};
+use lvmetad::client::Client;
+use lvmetad::host::native::{init_connections, NativeCmd, NativeHost};
 use lvmetad::scan::lvmconf::LvmConfig;
 use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs};
 use lvmetad::scan::source::SystemDevices;
-use std::path::PathBuf;
 use std::process::exit;
 use std::sync::{Arc, Mutex};
 
@@ -67,7 +66,6 @@ fn main() {
         exit(EINVALID_CMD_LINE);
     }
     cache_args.major_minor = majors.into_iter().zip(minors).collect();
-    VERBOSITY.store(verbose, std::sync::atomic::Ordering::Relaxed);
 
     let refs: Vec<&str> = overrides.iter().map(|s| s.as_str()).collect();
     let cfg = match LvmConfig::load(None, &refs) {
@@ -78,6 +76,7 @@ fn main() {
         }
     };
     let host = Arc::new(NativeHost::new(cfg.clone()));
+    host.set_verbosity(verbose);
     host.register(1, Arc::new(NativeCmd::new(cfg.clone(), "pvscan")));
     if cfg.int("global/activation") == Some(0) {
         host.log(
@@ -86,36 +85,7 @@ fn main() {
         );
     }
     let mut client = Client::new(host.clone() as Arc<dyn Host>);
-    client.set_socket(Some(
-        std::env::var_os("LVM_LVMETAD_SOCKET")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(LVMETAD_SOCKET)),
-    ));
-    client.set_token(cfg.array("devices/global_filter").as_deref());
-    let use_lvmetad = cfg.bool_or_default("global/use_lvmetad").unwrap_or(true);
-    let locking_type = cfg.int_or_default("global/locking_type").unwrap_or(1);
-    if locking_type == 3 && use_lvmetad {
-        host.log(
-            Level::Warn,
-            "WARNING: Not using lvmetad because locking_type is 3 (clustered).",
-        );
-    } else if !use_lvmetad {
-        if client.pidfile_present() {
-            host.log(
-                Level::Warn,
-                "WARNING: Not using lvmetad because config setting use_lvmetad=0.",
-            );
-            host.log(
-                Level::Warn,
-                "WARNING: To avoid corruption, rescan devices to make changes visible (pvscan --cache).",
-            );
-        }
-    } else if !client.connect(1) {
-        host.log(
-            Level::Warn,
-            "WARNING: Failed to connect to lvmetad. Falling back to device scanning.",
-        );
-    }
+    init_connections(&mut client, &cfg, 1);
     let devices = match SystemDevices::new(&cfg) {
         Ok(d) => d,
         Err(msgs) => {

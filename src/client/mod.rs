@@ -33,6 +33,32 @@ pub const DISABLE_REASON_DUPLICATES: &str = "DUPLICATES";
 pub const DISABLE_REASON_VGRESTORE: &str = "VGRESTORE";
 pub const DISABLE_REASON_REPAIR: &str = "REPAIR";
 
+/// Why lvmetad is disabled, in LVM's words (`lvmetad_is_disabled`'s `reason`): a static
+/// string, NUL-terminated for C callers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reason(&'static std::ffi::CStr);
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        self.0.to_str().unwrap_or("<unknown>")
+    }
+    pub fn as_cstr(self) -> &'static std::ffi::CStr {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Reason {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// libdaemon's `daemon_reply`, as the client reads it: the wire layer's reply.
 pub use crate::wire::Reply as DaemonReply;
 
@@ -804,25 +830,27 @@ impl Client {
 
     /// `lvmetad_is_disabled()`: `Some(reason)` when lvmetad is disabled (or its state
     /// cannot be read), with LVM's reason texts.
-    pub fn is_disabled(&mut self) -> Option<&'static str> {
+    pub fn is_disabled(&mut self) -> Option<Reason> {
         let reply = self.get_global_info();
         if reply.error != 0 {
-            return Some("send error");
+            return Some(Reason(c"send error"));
         }
         if reply.response() != "OK" {
-            return Some("response error");
+            return Some(Reason(c"response error"));
         }
         if reply.int("global_disable").unwrap_or(0) != 0 {
-            return Some(match reply.str("disable_reason") {
-                None => "<not set>",
-                Some(r) if r.contains(DISABLE_REASON_DIRECT) => "the disable flag was set directly",
-                Some(r) if r.contains(DISABLE_REASON_REPAIR) => "a repair command was run",
-                Some(r) if r.contains(DISABLE_REASON_DUPLICATES) => "duplicate PVs were found",
-                Some(r) if r.contains(DISABLE_REASON_VGRESTORE) => {
-                    "vgcfgrestore is restoring VG metadata"
+            return Some(Reason(match reply.str("disable_reason") {
+                None => c"<not set>",
+                Some(r) if r.contains(DISABLE_REASON_DIRECT) => {
+                    c"the disable flag was set directly"
                 }
-                Some(_) => "<unknown>",
-            });
+                Some(r) if r.contains(DISABLE_REASON_REPAIR) => c"a repair command was run",
+                Some(r) if r.contains(DISABLE_REASON_DUPLICATES) => c"duplicate PVs were found",
+                Some(r) if r.contains(DISABLE_REASON_VGRESTORE) => {
+                    c"vgcfgrestore is restoring VG metadata"
+                }
+                Some(_) => c"<unknown>",
+            }));
         }
         None
     }

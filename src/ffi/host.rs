@@ -10,6 +10,22 @@ use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::{Arc, RwLock};
 
+/// Call a callback of the registered table: every call the library makes into LVM's
+/// host goes through here.
+///
+/// SAFETY (of every expansion): the callback and its baton come from the table the host
+/// registered, which `lvmetad_host_register` copied; the registration contract is that
+/// every non-NULL entry is a function of the declared type, valid while the table is
+/// registered. Handles passed back (`cmd`, `vg`, `dev`, `fmt`) are the host's own
+/// pointers, unchanged. Every other pointer argument points at a local of the caller or
+/// at a string the library owns, valid for the duration of the call.
+macro_rules! host_call {
+    ($f:ident ( $($a:expr),* $(,)? )) => {
+        // SAFETY: see the macro's documentation.
+        unsafe { $f($($a),*) }
+    };
+}
+
 /// Version of `struct lvmetad_host_ops` this library understands.
 pub const LVMETAD_HOST_ABI_VERSION: u32 = 2;
 
@@ -83,7 +99,7 @@ impl Host for Dispatch {
             if let (Some(f), Ok(p)) = (ops.config_int, CString::new(path)) {
                 // SAFETY: callback and baton come from the registered table; the path is
                 // a valid NUL-terminated string for the duration of the call.
-                return unsafe { f(ops.baton, cmd as *mut c_void, p.as_ptr(), default) };
+                return host_call!(f(ops.baton, cmd as *mut c_void, p.as_ptr(), default));
             }
         }
         self.native.config_int(cmd, path, default)
@@ -91,10 +107,10 @@ impl Host for Dispatch {
     fn cmd_name(&self) -> String {
         if let Some(ops) = self.c_any() {
             if let Some(f) = ops.cmd_name {
-                // SAFETY: the host returns NULL or a NUL-terminated string it owns.
-                let p = unsafe { f(ops.baton) };
+                let p = host_call!(f(ops.baton));
                 if !p.is_null() {
-                    // SAFETY: checked non-NULL above; NUL-terminated by contract.
+                    // SAFETY: checked non-NULL; `cmd_name` returns a NUL-terminated
+                    // string the host owns (compat header contract).
                     return unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
                 }
             }
@@ -106,7 +122,7 @@ impl Host for Dispatch {
             if let Some(f) = ops.log {
                 let m = CString::new(msg.replace('\0', " ")).unwrap_or_default();
                 // SAFETY: valid string for the duration of the call.
-                unsafe { f(ops.baton, level_code(level), m.as_ptr()) };
+                host_call!(f(ops.baton, level_code(level), m.as_ptr()));
                 return;
             }
         }
@@ -116,7 +132,7 @@ impl Host for Dispatch {
         if let Some(ops) = self.c_for(cmd) {
             if let Some(f) = ops.refresh_filters {
                 // SAFETY: LVM's own cmd pointer handed back to LVM's callback.
-                return unsafe { f(ops.baton, cmd as *mut c_void) } != 0;
+                return host_call!(f(ops.baton, cmd as *mut c_void)) != 0;
             }
         }
         self.native.refresh_filters(cmd)
@@ -125,7 +141,7 @@ impl Host for Dispatch {
         if let Some(ops) = self.c_for(cmd) {
             if let Some(f) = ops.random {
                 // SAFETY: as above.
-                return unsafe { f(ops.baton, cmd as *mut c_void, max) };
+                return host_call!(f(ops.baton, cmd as *mut c_void, max));
             }
         }
         self.native.random(cmd, max)
@@ -134,7 +150,7 @@ impl Host for Dispatch {
         if let Some(ops) = self.c_any() {
             if let Some(f) = ops.test_mode {
                 // SAFETY: as above.
-                return unsafe { f(ops.baton) } != 0;
+                return host_call!(f(ops.baton)) != 0;
             }
         }
         false
@@ -353,46 +369,49 @@ impl CHost {
     }
 }
 
-// SAFETY (every call below): the callbacks and baton come from the table the host
-// registered; handles are the host's own pointers handed back unchanged; strings and
-// buffers passed are valid for the duration of each call, and returned host strings are
-// copied before the next call.
+// Calls into the host go through `host_call!`; strings the host returns are read with
+// `text`, whose SAFETY each use states.
 impl VgHost for CHost {
     fn dev_info(&self, dev: DevId) -> Option<(u64, String)> {
         let f = self.0.v2.dev_info?;
         let (mut devno, mut name) = (0u64, std::ptr::null::<c_char>());
-        if dev == 0 || unsafe { f(self.b(), p(dev), &mut devno, &mut name) } == 0 {
+        if dev == 0 || host_call!(f(self.b(), p(dev), &mut devno, &mut name)) == 0 {
             return None;
         }
+        // SAFETY: `dev_info` sets `name` to NULL or the device's name, owned by LVM.
         Some((devno, unsafe { text(name) }.unwrap_or_default()))
     }
     fn dev_by_devt(&self, cmd: CmdId, devno: u64) -> Option<DevId> {
         let f = self.0.v2.dev_by_devt?;
-        let d = unsafe { f(self.b(), p(cmd), devno) } as usize;
+        let d = host_call!(f(self.b(), p(cmd), devno)) as usize;
         (d != 0).then_some(d)
     }
     fn dev_is_mpath_component(&self, cmd: CmdId, dev: DevId) -> bool {
         match self.0.v2.dev_is_mpath_component {
-            Some(f) => unsafe { f(self.b(), p(cmd), p(dev)) != 0 },
+            Some(f) => host_call!(f(self.b(), p(cmd), p(dev))) != 0,
             None => false,
         }
     }
     fn fmt_by_name(&self, cmd: CmdId, name: &str) -> Option<FmtId> {
         let f = self.0.v2.fmt_by_name?;
         let n = cstring(name);
-        let r = unsafe { f(self.b(), p(cmd), n.as_ptr()) } as usize;
+        let r = host_call!(f(self.b(), p(cmd), n.as_ptr())) as usize;
         (r != 0).then_some(r)
     }
     fn fmt_name(&self, fmt: FmtId) -> String {
         match self.0.v2.fmt_name {
-            Some(f) if fmt != 0 => unsafe { text(f(self.b(), p(fmt))) }.unwrap_or_default(),
+            Some(f) if fmt != 0 => {
+                let name = host_call!(f(self.b(), p(fmt)));
+                // SAFETY: `fmt_name` returns the format's name, owned by LVM.
+                unsafe { text(name) }.unwrap_or_default()
+            }
             _ => String::new(),
         }
     }
     fn pv_cache_info(&self, cmd: CmdId, pvid: &[u8; 32], dev: DevId) -> Option<PvAreas> {
         let f = self.0.v2.pv_cache_info?;
         let mut pv = lvmetad_host_pv::default();
-        if unsafe { f(self.b(), p(cmd), pvid.as_ptr(), p(dev), &mut pv) } == 0 {
+        if host_call!(f(self.b(), p(cmd), pvid.as_ptr(), p(dev), &mut pv)) == 0 {
             return None;
         }
         let n = |x: c_int| (x.max(0) as usize).min(LVMETAD_HOST_MAX_AREAS);
@@ -465,11 +484,11 @@ impl VgHost for CHost {
                 size: l.size,
             };
         }
-        unsafe { f(self.b(), p(cmd), p(fmt), &pv) != 0 }
+        host_call!(f(self.b(), p(cmd), p(fmt), &pv)) != 0
     }
     fn seed_infos(&self, _cl: &Shared, cmd: CmdId) {
         if let Some(f) = self.0.v2.seed_infos {
-            unsafe { f(self.b(), p(cmd)) }
+            host_call!(f(self.b(), p(cmd)))
         }
     }
     fn vg_info(&self, vg: VgId) -> Option<VgInfo> {
@@ -484,10 +503,12 @@ impl VgHost for CHost {
             lock_type: std::ptr::null(),
             cmd: std::ptr::null_mut(),
         };
-        if vg == 0 || unsafe { f(self.b(), p(vg), &mut i) } == 0 {
+        if vg == 0 || host_call!(f(self.b(), p(vg), &mut i)) == 0 {
             return None;
         }
         Some(VgInfo {
+            // SAFETY (the three strings): `vg_info` fills them with NULL or strings of
+            // the VG, owned by LVM while the VG lives.
             name: unsafe { text(i.name) }.unwrap_or_default(),
             id: i.id,
             seqno: i.seqno,
@@ -500,12 +521,12 @@ impl VgHost for CHost {
     }
     fn vg_set_update_pending(&self, vg: VgId, pending: bool) {
         if let Some(f) = self.0.v2.vg_set_update_pending {
-            unsafe { f(self.b(), p(vg), pending as c_int) }
+            host_call!(f(self.b(), p(vg), pending as c_int))
         }
     }
     fn vg_export(&self, vg: VgId, committed: bool) -> Option<Node> {
         let f = self.0.v2.vg_export?;
-        let t = unsafe { f(self.b(), p(vg), committed as c_int) };
+        let t = host_call!(f(self.b(), p(vg), committed as c_int));
         if t.is_null() {
             return None;
         }
@@ -517,21 +538,19 @@ impl VgHost for CHost {
     }
     fn vg_fix_mda_ignored(&self, vg: VgId) {
         if let Some(f) = self.0.v2.vg_fix_mda_ignored {
-            unsafe { f(self.b(), p(vg)) }
+            host_call!(f(self.b(), p(vg)))
         }
     }
     fn vg_pvs(&self, vg: VgId, committed: bool) -> Vec<VgPv> {
         let mut out: Vec<VgPv> = Vec::new();
         if let Some(f) = self.0.v2.vg_pvs {
-            unsafe {
-                f(
-                    self.b(),
-                    p(vg),
-                    committed as c_int,
-                    Some(collect_pv),
-                    &mut out as *mut Vec<VgPv> as *mut c_void,
-                )
-            };
+            host_call!(f(
+                self.b(),
+                p(vg),
+                committed as c_int,
+                Some(collect_pv),
+                &mut out as *mut Vec<VgPv> as *mut c_void,
+            ));
         }
         out
     }
@@ -547,7 +566,7 @@ impl VgHost for CHost {
         let n = cstring(name);
         let t = CString::new(crate::config::to_bytes(std::slice::from_ref(section))).ok()?;
         let id = vgid.map_or(std::ptr::null(), |v| v.as_ptr());
-        let r = unsafe { f(self.b(), p(cmd), p(fmt), n.as_ptr(), id, t.as_ptr()) } as usize;
+        let r = host_call!(f(self.b(), p(cmd), p(fmt), n.as_ptr(), id, t.as_ptr())) as usize;
         (r != 0).then_some(r)
     }
     fn vg_lockd(&self, cmd: CmdId, vg: VgId) -> Lockd {
@@ -555,7 +574,7 @@ impl VgHost for CHost {
             .0
             .v2
             .vg_lockd
-            .map(|f| unsafe { f(self.b(), p(cmd), p(vg)) })
+            .map(|f| host_call!(f(self.b(), p(cmd), p(vg))))
         {
             Some(2) => Lockd::Rescan,
             Some(1) => Lockd::Yes,
@@ -574,23 +593,25 @@ impl VgHost for CHost {
             return None;
         };
         let id = vgid.map_or(std::ptr::null(), |v| v.as_ptr());
-        let r = unsafe { f(self.b(), p(cmd), p(vg), id) } as usize;
+        let r = host_call!(f(self.b(), p(cmd), p(vg), id)) as usize;
         (r != 0).then_some(r)
     }
     fn vg_finish_lookup(&self, cmd: CmdId, vg: VgId) -> bool {
         match self.0.v2.vg_finish_lookup {
-            Some(f) => unsafe { f(self.b(), p(cmd), p(vg)) != 0 },
+            Some(f) => host_call!(f(self.b(), p(cmd), p(vg))) != 0,
             None => false,
         }
     }
     fn vg_release(&self, vg: VgId) {
         if let (Some(f), true) = (self.0.v2.vg_release, vg != 0) {
-            unsafe { f(self.b(), p(vg)) }
+            host_call!(f(self.b(), p(vg)))
         }
     }
     fn cmd_system_id(&self, cmd: CmdId) -> Option<String> {
         let f = self.0.v2.cmd_system_id?;
-        unsafe { text(f(self.b(), p(cmd))) }.filter(|s| !s.is_empty())
+        let id = host_call!(f(self.b(), p(cmd)));
+        // SAFETY: `cmd_system_id` returns NULL or `cmd->system_id`, owned by LVM.
+        unsafe { text(id) }.filter(|s| !s.is_empty())
     }
     fn system_id_allowed(&self, cmd: CmdId, system_id: Option<&str>) -> bool {
         let Some(f) = self.0.v2.system_id_allowed else {
@@ -598,39 +619,37 @@ impl VgHost for CHost {
         };
         let s = system_id.map(cstring);
         let ptr = s.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-        unsafe { f(self.b(), p(cmd), ptr) != 0 }
+        host_call!(f(self.b(), p(cmd), ptr)) != 0
     }
     fn lvmlockd_use(&self) -> bool {
         self.0
             .v2
             .lvmlockd_use
-            .is_some_and(|f| unsafe { f(self.b()) } != 0)
+            .is_some_and(|f| host_call!(f(self.b())) != 0)
     }
     fn str_list_add(&self, cmd: CmdId, list: ListId, name: &str) -> bool {
         let Some(f) = self.0.v2.str_list_add else {
             return false;
         };
         let n = cstring(name);
-        unsafe { f(self.b(), p(cmd), p(list), n.as_ptr()) != 0 }
+        host_call!(f(self.b(), p(cmd), p(list), n.as_ptr())) != 0
     }
     fn vgnameid_add(&self, cmd: CmdId, list: ListId, name: &str, vgid: &[u8; 32]) -> bool {
         let Some(f) = self.0.v2.vgnameid_add else {
             return false;
         };
         let n = cstring(name);
-        unsafe { f(self.b(), p(cmd), p(list), n.as_ptr(), vgid.as_ptr()) != 0 }
+        host_call!(f(self.b(), p(cmd), p(list), n.as_ptr(), vgid.as_ptr())) != 0
     }
     fn label_scan_all(&self, cmd: CmdId) -> Option<Vec<DevId>> {
         let f = self.0.v2.label_scan_all?;
         let mut out: Vec<DevId> = Vec::new();
-        let ok = unsafe {
-            f(
-                self.b(),
-                p(cmd),
-                Some(collect_dev),
-                &mut out as *mut Vec<DevId> as *mut c_void,
-            )
-        };
+        let ok = host_call!(f(
+            self.b(),
+            p(cmd),
+            Some(collect_dev),
+            &mut out as *mut Vec<DevId> as *mut c_void,
+        ));
         (ok != 0).then_some(out)
     }
     fn dev_label(&self, cmd: CmdId, dev: DevId) -> DevLabel {
@@ -639,23 +658,22 @@ impl VgHost for CHost {
         };
         let mut pvid = [0 as c_char; 33];
         let (mut info, mut label, mut fmt, mut sector) = (0, 0, std::ptr::null_mut(), 0u64);
-        let ok = unsafe {
-            f(
-                self.b(),
-                p(cmd),
-                p(dev),
-                pvid.as_mut_ptr(),
-                &mut info,
-                &mut label,
-                &mut fmt,
-                &mut sector,
-            )
-        };
+        let ok = host_call!(f(
+            self.b(),
+            p(cmd),
+            p(dev),
+            pvid.as_mut_ptr(),
+            &mut info,
+            &mut label,
+            &mut fmt,
+            &mut sector,
+        ));
         if ok == 0 {
             return DevLabel::default();
         }
         pvid[32] = 0;
         DevLabel {
+            // SAFETY: a local buffer, NUL-terminated just above.
             pvid: unsafe { CStr::from_ptr(pvid.as_ptr()) }.to_bytes().to_vec(),
             has_info: info != 0,
             has_label: label != 0,
@@ -665,35 +683,35 @@ impl VgHost for CHost {
     }
     fn dev_read_vg(&self, cmd: CmdId, dev: DevId) -> Option<VgId> {
         let f = self.0.v2.dev_read_vg?;
-        let r = unsafe { f(self.b(), p(cmd), p(dev)) } as usize;
+        let r = host_call!(f(self.b(), p(cmd), p(dev))) as usize;
         (r != 0).then_some(r)
     }
     fn label_scan_invalidate(&self, dev: DevId) {
         if let Some(f) = self.0.v2.label_scan_invalidate {
-            unsafe { f(self.b(), p(dev)) }
+            host_call!(f(self.b(), p(dev)))
         }
     }
     fn duplicate_check(&self, _cl: &Shared, cmd: CmdId) -> bool {
         self.0
             .v2
             .duplicate_check
-            .is_some_and(|f| unsafe { f(self.b(), p(cmd)) } != 0)
+            .is_some_and(|f| host_call!(f(self.b(), p(cmd))) != 0)
     }
     fn silent(&self) -> bool {
         self.0
             .v2
             .silent_mode
-            .is_some_and(|f| unsafe { f(self.b()) } != 0)
+            .is_some_and(|f| host_call!(f(self.b())) != 0)
     }
     fn set_silent(&self, silent: bool) {
         if let Some(f) = self.0.v2.set_silent {
-            unsafe { f(self.b(), silent as c_int) }
+            host_call!(f(self.b(), silent as c_int))
         }
     }
     fn sigint_caught(&self) -> bool {
         self.0
             .v2
             .sigint_caught
-            .is_some_and(|f| unsafe { f(self.b()) } != 0)
+            .is_some_and(|f| host_call!(f(self.b())) != 0)
     }
 }

@@ -1,52 +1,8 @@
 //! The C ABI: LVM2 2.02.188 `lvmetad.h` functions plus the native-context and host
 //! registration extensions. Thin: checks pointers, converts, calls `crate::client`.
 //!
-//! Every exported symbol is listed here:
-//!
-//! | symbol | LVM 2.02.188 | notes |
-//! | --- | --- | --- |
-//! | `lvmetad_connect` | yes | |
-//! | `lvmetad_disconnect` | yes | |
-//! | `lvmetad_make_unused` | yes | |
-//! | `lvmetad_used` | yes | |
-//! | `lvmetad_set_socket` | yes | copies the string |
-//! | `lvmetad_socket_present` | yes | |
-//! | `lvmetad_pidfile_present` | yes | |
-//! | `lvmetad_set_token` | yes | |
-//! | `lvmetad_release_token` | yes | |
-//! | `lvmetad_token_matches` | yes | |
-//! | `lvmetad_is_disabled` | yes | |
-//! | `lvmetad_set_disabled` | yes | |
-//! | `lvmetad_clear_disabled` | yes | |
-//! | `lvmetad_cmd_create` | extension | native command context |
-//! | `lvmetad_cmd_destroy` | extension | |
-//! | `lvmetad_cmd_init_connections` | extension | LVM's `_init_lvmetad` for a native context |
-//! | `lvmetad_set_verbosity` | extension | native message level |
-//! | `lvmetad_pvscan_all_devs` | yes | src/ffi/scan.rs; native or LVM host |
-//! | `lvmetad_pvscan_single` | yes | |
-//! | `lvmetad_pv_found` | yes | native with `vg` NULL: VG read from the device |
-//! | `lvmetad_pv_gone` | yes | |
-//! | `lvmetad_pv_gone_by_dev` | yes | |
-//! | `lvmetad_vg_update_pending` | yes | src/ffi/vg.rs |
-//! | `lvmetad_vg_update_finish` | yes | |
-//! | `lvmetad_vg_remove_pending` | yes | |
-//! | `lvmetad_vg_remove_finish` | yes | |
-//! | `lvmetad_vg_clear_outdated_pvs` | yes | |
-//! | `lvmetad_pv_list_to_lvmcache` | yes | |
-//! | `lvmetad_pv_lookup` | yes | `struct id` by value |
-//! | `lvmetad_pv_lookup_by_dev` | yes | |
-//! | `lvmetad_vg_list_to_lvmcache` | yes | |
-//! | `lvmetad_get_vgnameids` | yes | native entries owned by the context |
-//! | `lvmetad_vg_lookup` | yes | |
-//! | `lvmetad_vg_is_foreign` | yes | |
-//! | `lvmetad_validate_global_cache` | yes | |
-//! | `lvmetad_vg_create` | extension | native VG from metadata text |
-//! | `lvmetad_vg_release` | extension | native `release_vg` |
-//! | `lvmetad_vg_seqno` | extension | |
-//! | `lvmetad_vg_export` | extension | malloc()ed text |
-//! | `lvmetad_dev_get` | extension | a native `struct device *` by path |
-//! | `lvmetad_host_register` | extension (compat header) | C host table |
-//! | `lvmetad_host_unregister` | extension (compat header) | |
+//! Every exported symbol is listed once, in [`EXPORTED_SYMBOLS`]; `tests/symbols.rs`
+//! compares that list with `nm -D` of the built library.
 
 #![allow(clippy::missing_safety_doc)]
 
@@ -55,7 +11,7 @@ pub mod types;
 
 use crate::client::port::{Host, Level};
 use crate::client::Client;
-use crate::host::native::{NativeCmd, NativeHost, VERBOSITY};
+use crate::host::native::{init_connections, NativeCmd, NativeHost};
 use crate::scan::lvmconf::LvmConfig;
 use host::{lvmetad_host_ops, lvmetad_host_ops_v2, Dispatch, HostTable, LVMETAD_HOST_ABI_VERSION};
 use std::ffi::CStr;
@@ -64,9 +20,248 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
 use types::{cmd_context, dm_config_value, DM_CFG_STRING};
 
+/// Where an exported symbol comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A function of LVM2 2.02.188's `lvmetad.h`, with its signature and semantics.
+    Lvm,
+    /// Ours (`include/lvmetad.h`): native contexts, devices and VGs.
+    Extension,
+    /// Ours, for LVM's glue (`include/lvmetad-compat.h`).
+    Compat,
+}
+
+/// One exported symbol.
+#[derive(Clone, Copy, Debug)]
+pub struct Symbol {
+    pub name: &'static str,
+    pub origin: Origin,
+    pub note: &'static str,
+}
+
+/// Every symbol the library exports (C users: `include/lvmetad.h` and
+/// `include/lvmetad-compat.h`), in one place.
+pub const EXPORTED_SYMBOLS: &[Symbol] = &[
+    Symbol {
+        name: "lvmetad_connect",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_disconnect",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_make_unused",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_used",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_set_socket",
+        origin: Origin::Lvm,
+        note: "copies the string",
+    },
+    Symbol {
+        name: "lvmetad_socket_present",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_pidfile_present",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_set_token",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_release_token",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_token_matches",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_is_disabled",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_set_disabled",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_clear_disabled",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_cmd_create",
+        origin: Origin::Extension,
+        note: "native command context",
+    },
+    Symbol {
+        name: "lvmetad_cmd_destroy",
+        origin: Origin::Extension,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_cmd_init_connections",
+        origin: Origin::Extension,
+        note: "LVM's `_init_lvmetad` for a native context",
+    },
+    Symbol {
+        name: "lvmetad_set_verbosity",
+        origin: Origin::Extension,
+        note: "native message level",
+    },
+    Symbol {
+        name: "lvmetad_pvscan_all_devs",
+        origin: Origin::Lvm,
+        note: "src/ffi/scan.rs; native or LVM host",
+    },
+    Symbol {
+        name: "lvmetad_pvscan_single",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_pv_found",
+        origin: Origin::Lvm,
+        note: "native with `vg` NULL: VG read from the device",
+    },
+    Symbol {
+        name: "lvmetad_pv_gone",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_pv_gone_by_dev",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_vg_update_pending",
+        origin: Origin::Lvm,
+        note: "src/ffi/vg.rs",
+    },
+    Symbol {
+        name: "lvmetad_vg_update_finish",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_vg_remove_pending",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_vg_remove_finish",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_vg_clear_outdated_pvs",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_pv_list_to_lvmcache",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_pv_lookup",
+        origin: Origin::Lvm,
+        note: "`struct id` by value",
+    },
+    Symbol {
+        name: "lvmetad_pv_lookup_by_dev",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_vg_list_to_lvmcache",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_get_vgnameids",
+        origin: Origin::Lvm,
+        note: "native entries owned by the context",
+    },
+    Symbol {
+        name: "lvmetad_vg_lookup",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_vg_is_foreign",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_validate_global_cache",
+        origin: Origin::Lvm,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_vg_create",
+        origin: Origin::Extension,
+        note: "native VG from metadata text",
+    },
+    Symbol {
+        name: "lvmetad_vg_release",
+        origin: Origin::Extension,
+        note: "native `release_vg`",
+    },
+    Symbol {
+        name: "lvmetad_vg_seqno",
+        origin: Origin::Extension,
+        note: "",
+    },
+    Symbol {
+        name: "lvmetad_vg_export",
+        origin: Origin::Extension,
+        note: "malloc()ed text",
+    },
+    Symbol {
+        name: "lvmetad_dev_get",
+        origin: Origin::Extension,
+        note: "a native `struct device *` by path",
+    },
+    Symbol {
+        name: "lvmetad_host_register",
+        origin: Origin::Compat,
+        note: "C host table",
+    },
+    Symbol {
+        name: "lvmetad_host_unregister",
+        origin: Origin::Compat,
+        note: "",
+    },
+];
+
+/// The library's one global state: the client (`lvmetad.c`'s statics), the hosts, and
+/// the memory handed to C for native contexts' list entries.
 struct Globals {
     dispatch: Arc<Dispatch>,
     client: Mutex<Client>,
+    /// List entries made for native contexts (LVM allocates them from `cmd->mem`),
+    /// freed with their context.
+    arena: Mutex<std::collections::HashMap<usize, Vec<vg::ListEntry>>>,
     /// The client's `used()`, read by `lvmetad_used` without the lock (LVM's
     /// refresh_filters asks it from inside `lvmetad_make_unused`).
     used: Arc<std::sync::atomic::AtomicBool>,
@@ -87,9 +282,21 @@ static GLOBALS: LazyLock<Globals> = LazyLock::new(|| {
     Globals {
         dispatch,
         client,
+        arena: Default::default(),
         used,
     }
 });
+
+impl Globals {
+    /// Forget a native context: its configuration, devices, VGs, cache and list entries.
+    fn destroy_cmd(&self, cmd: usize) {
+        self.dispatch.native.destroy(cmd);
+        self.arena
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&cmd);
+    }
+}
 
 fn client() -> MutexGuard<'static, Client> {
     GLOBALS.client.lock().unwrap_or_else(|e| e.into_inner())
@@ -294,36 +501,13 @@ pub unsafe extern "C" fn lvmetad_is_disabled(
             Some(r) => {
                 if !reason.is_null() {
                     // SAFETY: non-NULL out pointer from the caller.
-                    unsafe { *reason = static_reason(r) };
+                    unsafe { *reason = r.as_cstr().as_ptr() };
                 }
                 1
             }
             None => 0,
         }
     })
-}
-
-/// NUL-terminated static copies of the reason texts.
-fn static_reason(r: &str) -> *const c_char {
-    const R: &[(&str, &CStr)] = &[
-        ("send error", c"send error"),
-        ("response error", c"response error"),
-        ("<not set>", c"<not set>"),
-        (
-            "the disable flag was set directly",
-            c"the disable flag was set directly",
-        ),
-        ("a repair command was run", c"a repair command was run"),
-        ("duplicate PVs were found", c"duplicate PVs were found"),
-        (
-            "vgcfgrestore is restoring VG metadata",
-            c"vgcfgrestore is restoring VG metadata",
-        ),
-    ];
-    R.iter()
-        .find(|(k, _)| *k == r)
-        .map(|(_, v)| v.as_ptr())
-        .unwrap_or(c"<unknown>".as_ptr())
 }
 
 /// Tell the daemon to disable the cache with `reason` (`DIRECT`, `DUPLICATES`,
@@ -392,9 +576,7 @@ pub unsafe extern "C" fn lvmetad_cmd_destroy(cmd: *mut cmd_context) {
             "lvmetad_cmd_destroy",
             GLOBALS.dispatch.native.is_registered(cmd as usize)
         );
-        GLOBALS.dispatch.native.unregister(cmd as usize);
-        scan::drop_devices_of(cmd as usize);
-        vg::drop_entries_of(cmd as usize);
+        GLOBALS.destroy_cmd(cmd as usize);
         // SAFETY: registered handles were made by Box::into_raw in lvmetad_cmd_create
         // and are unregistered exactly once here.
         drop(unsafe { Box::from_raw(cmd as *mut u8) });
@@ -414,53 +596,7 @@ pub extern "C" fn lvmetad_cmd_init_connections(cmd: *mut cmd_context) -> c_int {
             0
         );
         let native = GLOBALS.dispatch.native.cmd(cmd as usize);
-        let mut c = client();
-        c.disconnect();
-        c.set_socket(Some(
-            std::env::var_os("LVM_LVMETAD_SOCKET")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(crate::client::LVMETAD_SOCKET)),
-        ));
-        let filter = native.config.array("devices/global_filter");
-        c.set_token(filter.as_deref());
-        let use_lvmetad = native
-            .config
-            .bool_or_default("global/use_lvmetad")
-            .unwrap_or(true);
-        let locking_type = native
-            .config
-            .int_or_default("global/locking_type")
-            .unwrap_or(1);
-        if locking_type == 3 && use_lvmetad {
-            log(
-                Level::Warn,
-                "WARNING: Not using lvmetad because locking_type is 3 (clustered).",
-            );
-            return 1;
-        }
-        if !use_lvmetad {
-            if c.pidfile_present() {
-                log(
-                    Level::Warn,
-                    "WARNING: Not using lvmetad because config setting use_lvmetad=0.",
-                );
-                log(
-                    Level::Warn,
-                    "WARNING: To avoid corruption, rescan devices to make changes visible (pvscan --cache).",
-                );
-            }
-            return 1;
-        }
-        if !c.connect(cmd as usize) {
-            log(
-                Level::Warn,
-                "WARNING: Failed to connect to lvmetad. Falling back to device scanning.",
-            );
-        } else if !c.used() {
-            log(Level::Error, "Internal error: lvmetad setup incorrect");
-            return 0;
-        }
-        1
+        init_connections(&mut client(), &native.config, cmd as usize) as c_int
     })
 }
 
@@ -468,7 +604,7 @@ pub extern "C" fn lvmetad_cmd_init_connections(cmd: *mut cmd_context) -> c_int {
 /// prints; 1: verbose; 2: very verbose; 3: debug).
 #[no_mangle]
 pub extern "C" fn lvmetad_set_verbosity(level: c_int) {
-    VERBOSITY.store(level.max(0) as usize, std::sync::atomic::Ordering::Relaxed);
+    GLOBALS.dispatch.native.set_verbosity(level.max(0) as usize);
 }
 
 /// Register LVM's host table (compat glue). The table is copied. Returns 1, or 0 when
@@ -640,13 +776,6 @@ mod tests {
                 1
             );
         }
-        for r in ["response error", "duplicate PVs were found", "other"] {
-            // SAFETY: static NUL-terminated strings.
-            let s = unsafe { CStr::from_ptr(static_reason(r)) };
-            let want = if r == "other" { "<unknown>" } else { r };
-            assert_eq!(s.to_str().unwrap(), want);
-        }
-
         // NULL and foreign pointers are refused with LVM-style internal errors
         take_log();
         // SAFETY: the functions check these pointers before using them.

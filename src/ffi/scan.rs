@@ -40,11 +40,6 @@ pub struct volume_group {
     _private: [u8; 0],
 }
 
-/// Forget every device handle of a destroyed context.
-pub(super) fn drop_devices_of(cmd: usize) {
-    GLOBALS.dispatch.native.objects.drop_cmd(cmd);
-}
-
 fn native_devices(cmd: usize) -> Option<SystemDevices> {
     let c = GLOBALS.dispatch.native.cmd(cmd);
     match SystemDevices::new(&c.config) {

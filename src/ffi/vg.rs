@@ -14,10 +14,8 @@ use crate::client::vg as cvg;
 use crate::host::native::NativeHost;
 use crate::host::native_vg::NativeVg;
 use crate::ondisk::Log;
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
-use std::sync::{LazyLock, Mutex};
 
 pub use super::scan::{device, volume_group};
 
@@ -85,7 +83,7 @@ pub(super) fn for_dev(dev: usize, func: &str) -> Option<Route> {
 
 /// Memory the library allocated for a native context's list entries (LVM allocates
 /// them from `cmd->mem`); freed by `lvmetad_cmd_destroy`.
-struct Entry {
+pub(super) struct ListEntry {
     _node: Box<ListNode>,
     _strings: Vec<CString>,
 }
@@ -99,15 +97,7 @@ struct ListNode {
 }
 
 // SAFETY: the entries are only reached through the arena's mutex and the caller's list.
-unsafe impl Send for Entry {}
-
-static ARENA: LazyLock<Mutex<HashMap<CmdId, Vec<Entry>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// Free the list entries made for a destroyed context.
-pub(super) fn drop_entries_of(cmd: CmdId) {
-    ARENA.lock().unwrap_or_else(|e| e.into_inner()).remove(&cmd);
-}
+unsafe impl Send for ListEntry {}
 
 /// Append to a caller's `dm_list` for a native context: a `struct dm_str_list` (no
 /// vgid; skipped when the name is already there, as `str_list_add` does) or a
@@ -162,12 +152,13 @@ fn native_list_add(cmd: CmdId, list: ListId, name: &str, vgid: Option<&[u8; 32]>
         (*(*head).p).n = elem;
         (*head).p = elem;
     }
-    ARENA
+    GLOBALS
+        .arena
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .entry(cmd)
         .or_default()
-        .push(Entry {
+        .push(ListEntry {
             _node: node,
             _strings: strings,
         });

@@ -2,6 +2,7 @@
 //! gets its command context from this library instead of from LVM.
 
 use crate::client::port::{CmdId, Host, Level};
+use crate::client::{Client, LVMETAD_SOCKET};
 use crate::scan::lvmconf::LvmConfig;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -50,15 +51,14 @@ impl NativeCmd {
 /// Where native log lines go.
 pub type LogSink = Box<dyn Fn(Level, &str) + Send + Sync>;
 
-/// Verbosity like LVM's `-v` count: 0 prints errors, warnings and prints.
-pub static VERBOSITY: AtomicUsize = AtomicUsize::new(0);
-
 /// The native host.
 pub struct NativeHost {
     cmds: Mutex<HashMap<CmdId, Arc<NativeCmd>>>,
     fallback: Arc<NativeCmd>,
     name: Mutex<String>,
     sink: Option<LogSink>,
+    /// Verbosity like LVM's `-v` count: 0 prints errors, warnings and prints.
+    verbosity: AtomicUsize,
     /// Devices, VGs and the PV cache of the native VG layer (`native_vg.rs`).
     pub objects: super::native_vg::NativeObjects,
 }
@@ -77,6 +77,7 @@ impl NativeHost {
             fallback: Arc::new(NativeCmd::new(fallback, "lvm")),
             name: Mutex::new(String::from("lvm")),
             sink: None,
+            verbosity: AtomicUsize::new(0),
             objects: Default::default(),
         }
     }
@@ -85,6 +86,17 @@ impl NativeHost {
     pub fn with_sink(mut self, sink: LogSink) -> NativeHost {
         self.sink = Some(sink);
         self
+    }
+
+    /// Set the message level (LVM's `-v` count).
+    pub fn set_verbosity(&self, v: usize) {
+        self.verbosity.store(v, Ordering::Relaxed);
+    }
+
+    /// Forget a command context and everything the host holds for it.
+    pub fn destroy(&self, id: CmdId) -> Option<Arc<NativeCmd>> {
+        self.objects.drop_cmd(id);
+        self.unregister(id)
     }
 
     /// Register a command context under `id`; its name becomes the command name.
@@ -122,10 +134,58 @@ impl NativeHost {
     }
 }
 
+/// LVM's lvmetad set-up for a command (`toolcontext.c:_init_lvmetad`): disconnect, the
+/// socket from `LVM_LVMETAD_SOCKET` (else the default), the token from
+/// `devices/global_filter`, then connect unless `global/use_lvmetad` is off or
+/// `locking_type` is 3, with LVM's warnings (through the client's host). False only on an
+/// internal error.
+pub fn init_connections(c: &mut Client, config: &LvmConfig, cmd: CmdId) -> bool {
+    let warn = |c: &Client, m: &str| c.host().log(Level::Warn, m);
+    c.disconnect();
+    c.set_socket(Some(
+        std::env::var_os("LVM_LVMETAD_SOCKET")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from(LVMETAD_SOCKET)),
+    ));
+    c.set_token(config.array("devices/global_filter").as_deref());
+    let use_lvmetad = config.bool_or_default("global/use_lvmetad").unwrap_or(true);
+    let locking_type = config.int_or_default("global/locking_type").unwrap_or(1);
+    if locking_type == 3 && use_lvmetad {
+        warn(
+            c,
+            "WARNING: Not using lvmetad because locking_type is 3 (clustered).",
+        );
+        return true;
+    }
+    if !use_lvmetad {
+        if c.pidfile_present() {
+            warn(
+                c,
+                "WARNING: Not using lvmetad because config setting use_lvmetad=0.",
+            );
+            warn(
+                c,
+                "WARNING: To avoid corruption, rescan devices to make changes visible (pvscan --cache).",
+            );
+        }
+        return true;
+    }
+    if !c.connect(cmd) {
+        warn(
+            c,
+            "WARNING: Failed to connect to lvmetad. Falling back to device scanning.",
+        );
+    } else if !c.used() {
+        c.host()
+            .log(Level::Error, "Internal error: lvmetad setup incorrect");
+        return false;
+    }
+    true
+}
+
 /// Print a message the way LVM 2.02 prints it (two-space indent; errors and warnings on
 /// stderr, prints on stdout; verbose and debug only with enough verbosity).
-pub fn print_lvm_style(level: Level, msg: &str) {
-    let v = VERBOSITY.load(Ordering::Relaxed);
+pub fn print_lvm_style(level: Level, msg: &str, v: usize) {
     match level {
         Level::Error | Level::Warn => eprintln!("  {}", msg),
         Level::Print | Level::PrintUnlessSilent => println!("  {}", msg),
@@ -146,11 +206,11 @@ impl Host for NativeHost {
     fn log(&self, level: Level, msg: &str) {
         match &self.sink {
             Some(s) => s(level, msg),
-            None => print_lvm_style(level, msg),
+            None => print_lvm_style(level, msg, self.verbosity.load(Ordering::Relaxed)),
         }
     }
     fn refresh_filters(&self, _cmd: CmdId) -> bool {
-        // The native host has no device filters yet (they come with the scan layer).
+        // The native filters are built from lvm.conf for each scan; nothing is cached.
         true
     }
     fn random(&self, cmd: CmdId, max: u32) -> u32 {

@@ -325,7 +325,7 @@ pub fn pvscan_cache(cl: &Shared, h: &dyn VgHost, cmd: CmdId, args: &CacheArgs) -
         return ECMD_PROCESSED;
     }
     let dev_arg = args.devices.first().cloned().unwrap_or_default();
-    let say_reason = |reason: &str| {
+    let say_reason = |reason: crate::client::Reason| {
         log(
             Level::Warn,
             &format!("WARNING: Not using lvmetad because {}.", reason),
