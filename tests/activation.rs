@@ -64,13 +64,36 @@ fn stays_idle(pid: u32) {
     assert!(used <= 5, "idle daemon used {} clock ticks in 2 s", used);
 }
 
+/// Whether a process's descriptor is non-blocking (/proc/PID/fdinfo/FD, octal flags).
+fn fd_nonblocking(pid: u32, fd: RawFd) -> bool {
+    let info = std::fs::read_to_string(format!("/proc/{}/fdinfo/{}", pid, fd)).unwrap();
+    let flags = info
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .unwrap()
+        .trim();
+    u32::from_str_radix(flags, 8).unwrap() & libc::O_NONBLOCK as u32 != 0
+}
+
 fn sigterm_and_wait(child: &mut Child) -> Option<i32> {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .unwrap();
-    child.wait().unwrap().code()
+    // a daemon stuck (e.g. blocked in accept) fails the test instead of hanging it
+    let t0 = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code();
+        }
+        if t0.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the daemon did not exit after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn wait_connectable(socket: &Path) {
@@ -193,6 +216,10 @@ fn under_systemd_socket_activate_blocking_fd3() {
     // systemd-socket-activate execs the daemon on the first connection: same pid
     wait_connectable(&sock);
     assert_eq!(wait_file(&pidf), format!("{}\n", child.id()));
+    assert!(
+        !fd_nonblocking(child.id(), 3),
+        "systemd-socket-activate passes a blocking fd"
+    );
     serves_client_library(&sock, child.id());
     stays_idle(child.id());
     serves_client_library(&sock, child.id());
@@ -223,6 +250,7 @@ fn under_own_launcher_nonblocking_fd3() {
         ],
     );
     assert_eq!(wait_file(&pidf), format!("{}\n", child.id()));
+    assert!(fd_nonblocking(child.id(), 3));
     serves_client_library(&sock, child.id());
     stays_idle(child.id());
     serves_client_library(&sock, child.id());
