@@ -2,7 +2,9 @@
 #   make                 build the library (liblvmetad.so.0, liblvmetad.a) and the tools
 #   make test            Rust tests, then the C tests against the bundled daemon
 #   make demo            the main job: the bundled daemon fed with recorded LVM traffic
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (from a finished build; never runs cargo)
+#   make install-units   socket, service and tmpfiles.d for systems without LVM's units
+#   make uninstall       removes everything either of them installed
 #   make fuzz-smoke      every fuzz target for FUZZ_SMOKE_SECS s (nightly, cargo-fuzz 0.12.0)
 #   make miri            the parser, on-disk, framing and C-ABI unit tests under Miri
 PREFIX ?= /usr/local
@@ -12,6 +14,16 @@ BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+# where the units point the daemon (its compiled-in defaults are the same)
+LVMETAD_SOCKET ?= /run/lvm/lvmetad.socket
+LVMETAD_PIDFILE ?= /run/lvmetad.pid
+LVMETAD_RUNDIR ?= $(patsubst %/,%,$(dir $(LVMETAD_SOCKET)))
+# STRIP=strip (or a cross strip) strips the installed binaries and libraries
+STRIP ?=
+INSTALL ?= install
 CARGO ?= cargo
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 REL := target/release
@@ -21,8 +33,8 @@ REALNAME := liblvmetad.so.$(VERSION)
 CBINDGEN ?= cbindgen
 CBINDGEN_VERSION := 0.29.2
 
-.PHONY: all build test rust-test c-test compat-test demo install uninstall clean lint header \
-	check-header fuzz-smoke miri
+.PHONY: all build test rust-test c-test compat-test install-test demo install install-units \
+	uninstall check-built clean lint header check-header fuzz-smoke miri
 
 all: build
 
@@ -39,7 +51,11 @@ c-test: build
 compat-test: build
 	tests/compat/lvm-differential.sh
 
-test: rust-test c-test compat-test
+# make install/install-units/uninstall into a temporary DESTDIR: the exact tree
+install-test: build
+	tests/install-tree.sh
+
+test: rust-test c-test install-test compat-test
 
 lint: check-header
 	$(CARGO) fmt --all -- --check
@@ -78,26 +94,69 @@ demo: build
 	$(CARGO) build --release --locked --example unzstd
 	BIN=$(CURDIR)/$(REL) scripts/demo.sh
 
-install: build
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
-		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
-	install -m 755 $(REL)/liblvmetad.so $(DESTDIR)$(LIBDIR)/$(REALNAME)
+# What `make install` puts in place, built by `make` (install never runs cargo: it may run
+# as root, from a build made as a user).
+SBIN_PROGS := lvmetad lvmetactl lvmetad-pvscan
+BIN_PROGS := lvmetad-replay
+MAN8 := lvmetad.8 lvmetactl.8 lvmetad-pvscan.8
+MAN1 := lvmetad-replay.1
+HEADERS := lvmetad.h lvmetad-compat.h
+BUILT := $(REL)/liblvmetad.so $(REL)/liblvmetad.a $(addprefix $(REL)/,$(SBIN_PROGS) $(BIN_PROGS))
+DROPIN_DIR := $(UNITDIR)/lvm2-lvmetad.service.d
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@LVMETAD_SOCKET@|$(LVMETAD_SOCKET)|g' \
+	-e 's|@LVMETAD_PIDFILE@|$(LVMETAD_PIDFILE)|g' -e 's|@LVMETAD_RUNDIR@|$(LVMETAD_RUNDIR)|g'
+
+check-built:
+	@for f in $(BUILT); do [ -f "$$f" ] || { \
+		echo "$$f is missing: run 'make' first (make install does not build)" >&2; exit 1; }; done
+
+install: check-built
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DROPIN_DIR)
+	$(INSTALL) -m 755 $(REL)/liblvmetad.so $(DESTDIR)$(LIBDIR)/$(REALNAME)
 	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/liblvmetad.so
-	install -m 644 $(REL)/liblvmetad.a $(DESTDIR)$(LIBDIR)/liblvmetad.a
-	install -m 755 $(REL)/lvmetad $(DESTDIR)$(SBINDIR)/lvmetad
-	install -m 755 $(REL)/lvmetactl $(DESTDIR)$(SBINDIR)/lvmetactl
-	install -m 755 $(REL)/lvmetad-replay $(DESTDIR)$(BINDIR)/lvmetad-replay
-	for h in include/*.h; do [ -e "$$h" ] && install -m 644 "$$h" $(DESTDIR)$(INCLUDEDIR)/ || true; done
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-		pkgconfig/lvmetad.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/lvmetad.pc
+	$(INSTALL) -m 644 $(REL)/liblvmetad.a $(DESTDIR)$(LIBDIR)/liblvmetad.a
+	for p in $(SBIN_PROGS); do $(INSTALL) -m 755 $(REL)/$$p $(DESTDIR)$(SBINDIR)/$$p || exit 1; done
+	for p in $(BIN_PROGS); do $(INSTALL) -m 755 $(REL)/$$p $(DESTDIR)$(BINDIR)/$$p || exit 1; done
+	if [ -n "$(STRIP)" ]; then \
+		for p in $(SBIN_PROGS); do $(STRIP) $(DESTDIR)$(SBINDIR)/$$p || exit 1; done; \
+		for p in $(BIN_PROGS); do $(STRIP) $(DESTDIR)$(BINDIR)/$$p || exit 1; done; \
+		$(STRIP) --strip-unneeded $(DESTDIR)$(LIBDIR)/$(REALNAME) || exit 1; \
+		$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/liblvmetad.a || exit 1; fi
+	for h in $(HEADERS); do $(INSTALL) -m 644 include/$$h $(DESTDIR)$(INCLUDEDIR)/$$h || exit 1; done
+	$(SUBST) pkgconfig/lvmetad.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/lvmetad.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/lvmetad.pc
+	for m in $(MAN8); do $(INSTALL) -m 644 man/$$m $(DESTDIR)$(MANDIR)/man8/$$m || exit 1; done
+	for m in $(MAN1); do $(INSTALL) -m 644 man/$$m $(DESTDIR)$(MANDIR)/man1/$$m || exit 1; done
+	$(SUBST) units/lvmetad-rs.conf.in > $(DESTDIR)$(DROPIN_DIR)/lvmetad-rs.conf
+	chmod 644 $(DESTDIR)$(DROPIN_DIR)/lvmetad-rs.conf
+
+install-units:
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
+	$(SUBST) units/lvm2-lvmetad.socket.in > $(DESTDIR)$(UNITDIR)/lvm2-lvmetad.socket
+	$(SUBST) units/lvm2-lvmetad.service.in > $(DESTDIR)$(UNITDIR)/lvm2-lvmetad.service
+	$(SUBST) units/tmpfiles-lvmetad-rs.conf.in > $(DESTDIR)$(TMPFILESDIR)/lvmetad-rs.conf
+	chmod 644 $(DESTDIR)$(UNITDIR)/lvm2-lvmetad.socket $(DESTDIR)$(UNITDIR)/lvm2-lvmetad.service \
+		$(DESTDIR)$(TMPFILESDIR)/lvmetad-rs.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 		$(DESTDIR)$(LIBDIR)/liblvmetad.so $(DESTDIR)$(LIBDIR)/liblvmetad.a \
-		$(DESTDIR)$(SBINDIR)/lvmetad $(DESTDIR)$(SBINDIR)/lvmetactl \
-		$(DESTDIR)$(BINDIR)/lvmetad-replay $(DESTDIR)$(PKGCONFIGDIR)/lvmetad.pc \
-		$(DESTDIR)$(INCLUDEDIR)/lvmetad.h $(DESTDIR)$(INCLUDEDIR)/lvmetad-compat.h
+		$(addprefix $(DESTDIR)$(SBINDIR)/,$(SBIN_PROGS)) \
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(BIN_PROGS)) \
+		$(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(HEADERS)) \
+		$(DESTDIR)$(PKGCONFIGDIR)/lvmetad.pc \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8)) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(MAN1)) \
+		$(DESTDIR)$(DROPIN_DIR)/lvmetad-rs.conf $(DESTDIR)$(TMPFILESDIR)/lvmetad-rs.conf
+	@# the full units only when they are ours: the distribution's lvm2 package has the same names
+	for u in lvm2-lvmetad.socket lvm2-lvmetad.service; do \
+		f=$(DESTDIR)$(UNITDIR)/$$u; if grep -qs '^# lvmetad-rs:' $$f; then rm -f $$f; fi; done
+	rmdir $(DESTDIR)$(DROPIN_DIR) 2>/dev/null || true
 
 clean:
 	$(CARGO) clean

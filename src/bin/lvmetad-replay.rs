@@ -65,14 +65,14 @@ fn main() {
             "-q" => quiet = true,
             "--seed" => seed = args.next().map(PathBuf::from),
             "-h" | "--help" => {
-                println!("Usage: lvmetad-replay [-s SOCKET] [-q] CAPTURE...");
+                println!("Usage: lvmetad-replay [-s SOCKET] [-q] [--seed CAPTURE] CAPTURE...");
                 return;
             }
             _ => files.push(PathBuf::from(a)),
         }
     }
     if files.is_empty() && seed.is_none() {
-        eprintln!("Usage: lvmetad-replay [-s SOCKET] [-q] CAPTURE...");
+        eprintln!("Usage: lvmetad-replay [-s SOCKET] [-q] [--seed CAPTURE] CAPTURE...");
         std::process::exit(2);
     }
     if let Some(f) = &seed {

@@ -13,15 +13,32 @@ pub enum Level {
     Debug = 5,
 }
 
-/// Which levels go to stderr.
+/// Which levels go to stderr; with the syslog outlet on, fatal and error messages also go
+/// to syslog (src/daemon/syslog.rs).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Logger {
     mask: u8,
+    syslog: bool,
 }
 
 impl Logger {
     pub fn quiet() -> Logger {
-        Logger { mask: 0 }
+        Logger::default()
+    }
+
+    /// The same stderr selection, with fatal and error messages also sent to syslog.
+    pub fn with_syslog(self) -> Logger {
+        Logger {
+            syslog: true,
+            ..self
+        }
+    }
+
+    /// Send a fatal or error message to syslog only (when the outlet is on).
+    pub fn to_syslog(&self, l: Level, msg: &str) {
+        if self.syslog && matches!(l, Level::Fatal | Level::Error) {
+            super::syslog::send(l, msg);
+        }
     }
 
     /// Parse a `-l` list. Unknown names are an error, as in libdaemon.
@@ -39,7 +56,10 @@ impl Logger {
                 _ => return Err(w.to_string()),
             };
         }
-        Ok(Logger { mask })
+        Ok(Logger {
+            mask,
+            syslog: false,
+        })
     }
 
     pub fn enabled(&self, l: Level) -> bool {
@@ -47,6 +67,7 @@ impl Logger {
     }
 
     pub fn log(&self, l: Level, msg: &str) {
+        self.to_syslog(l, msg);
         if !self.enabled(l) {
             return;
         }

@@ -292,13 +292,18 @@ fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
 }
 
 /// Run the daemon with `opts`; returns the process exit status.
-pub fn run(opts: Options) -> i32 {
+pub fn run(mut opts: Options) -> i32 {
     std::env::set_var("LC_ALL", "C");
+    // socket activation and descriptor hygiene: src/daemon/activation.rs
+    let mut activated = super::activation::systemd_handover(&opts.socket_path);
+    let systemd_socket = activated.is_some();
     if !opts.foreground {
         if let Err(code) = daemonise(opts.pidfile.as_deref()) {
             return code;
         }
+        super::activation::close_inherited_fds(systemd_socket);
     }
+    opts.log = opts.log.with_syslog();
     let _lock = match &opts.pidfile {
         Some(p) => match create_lockfile(p) {
             Ok(f) => Some(f),
@@ -308,13 +313,23 @@ pub fn run(opts: Options) -> i32 {
                     "Failed to acquire lock on {}. Already running?",
                     p.display()
                 );
+                opts.log.to_syslog(
+                    super::log::Level::Error,
+                    &format!(
+                        "Failed to acquire lock on {}. Already running?\n",
+                        p.display()
+                    ),
+                );
                 return EXIT_ALREADYRUNNING;
             }
         },
         None => None,
     };
     install_signals();
-    let listener = match open_socket(&opts.socket_path) {
+    let listener = match activated
+        .take()
+        .map_or_else(|| open_socket(&opts.socket_path), Ok)
+    {
         Ok(l) => l,
         Err(msg) => {
             eprintln!("{}", msg);
@@ -331,6 +346,7 @@ pub fn run(opts: Options) -> i32 {
     let active = Arc::new(AtomicUsize::new(0));
     let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut idle_rounds = 0u32;
+    let accept_once = super::activation::is_blocking(&listener);
     loop {
         threads.retain(|t| !t.is_finished());
         if SHUTDOWN.load(Ordering::SeqCst) && active.load(Ordering::SeqCst) == 0 {
@@ -376,6 +392,9 @@ pub fn run(opts: Options) -> i32 {
                                     .error(&format!("Failed to create client thread: {}.", e));
                             }
                         }
+                        if accept_once {
+                            break;
+                        }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -402,7 +421,9 @@ pub fn run(opts: Options) -> i32 {
     for t in threads {
         let _ = t.join();
     }
-    if let Err(e) = std::fs::remove_file(&opts.socket_path) {
+    if systemd_socket {
+        // systemd owns a socket it passed: never unlink it
+    } else if let Err(e) = std::fs::remove_file(&opts.socket_path) {
         eprintln!("unlink error: {}", strerror(&e));
     }
     opts.log.info("lvmetad shutting down");

@@ -23,6 +23,8 @@
 #                (exit 0). The stock tools are its tools/lvm and daemons/lvmetad/lvmetad,
 #                or LVM2_PREFIX/sbin/{lvm,lvmetad} when LVM2_PREFIX (an install prefix) is
 #                set. compat/build/lvm is (re)built with make -C compat unless NO_BUILD=1.
+#                LVM2 2.02.187 and 2.02.188 trees are accepted.
+#   COMPAT_BUILD the compat build directory (default compat/build; one per LVM tree)
 #   COMBOS       the combinations to compare with the baseline (default: all three)
 #   SCENARIOS    "basic" (lvm-scenario.sh, sparse images) and/or "images"
 #                (lvm-images-scenario.sh, the recorded PV images); default both
@@ -49,7 +51,8 @@ else
     STOCK_DAEMON=$LVM2_SRCDIR/daemons/lvmetad/lvmetad
 fi
 OUR_DAEMON=$repo/target/release/lvmetad
-COMPAT_LVM=$repo/compat/build/lvm
+COMPAT_BUILD=${COMPAT_BUILD:-$repo/compat/build}
+COMPAT_LVM=$COMPAT_BUILD/lvm
 OUT=${1:-/tmp/lvmetad-lvm-differential}
 COMBOS=${COMBOS:-stock+ours compat+stock compat+ours}
 SCENARIOS=${SCENARIOS:-basic images}
@@ -60,7 +63,7 @@ done
 
 if [ "${NO_BUILD:-0}" != 1 ]; then
     echo "== make -C compat LVM2_SRCDIR=$LVM2_SRCDIR"
-    make -C "$repo/compat" LVM2_SRCDIR="$LVM2_SRCDIR" > "$OUT.build.log" 2>&1 || {
+    make -C "$repo/compat" LVM2_SRCDIR="$LVM2_SRCDIR" BUILD="$COMPAT_BUILD" > "$OUT.build.log" 2>&1 || {
         tail -30 "$OUT.build.log"
         echo "ERROR: make -C compat failed (log: $OUT.build.log)" >&2
         exit 2
