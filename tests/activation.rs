@@ -8,7 +8,7 @@ mod common;
 use common::host::TestHost;
 use common::*;
 use lvmetad::client::Client;
-use lvmetad::host::Host;
+use lvmetad::client::port::Host;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
