@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 {
 	struct rec rec = { 0 };
 	struct lvmetad_host_ops ops = {
-		.abi_version = LVMETAD_HOST_ABI_VERSION,
+		LVMETAD_HOST_OPS_HEADER,
 		.baton = &rec,
 		.config_int = h_config_int,
 		.cmd_name = h_cmd_name,

@@ -156,7 +156,7 @@ static int h_vgnameid_add(void *b, void *cmd, struct dm_list *list, const char *
 int main(int argc, char **argv)
 {
 	struct lvmetad_host_ops ops = {
-		.abi_version = LVMETAD_HOST_ABI_VERSION,
+		LVMETAD_HOST_OPS_HEADER,
 		.cmd_name = h_cmd_name, .log = h_log,
 		.dev_info = h_dev_info, .dev_by_devt = h_dev_by_devt, .dev_label = h_dev_label,
 		.dev_read_vg = h_dev_read_vg, .label_scan_all = h_label_scan_all,

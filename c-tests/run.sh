@@ -12,7 +12,7 @@ bin=${BIN:-$top/target/release}
 out=$top/c-tests/build
 mkdir -p "$out"
 CC=${CC:-cc}
-CFLAGS="-std=c99 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1"
+CFLAGS="-std=c99 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -g -O1"
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 echo 'int main(void){return 0;}' > "$out/probe.c"
 if ! $CC $SAN "$out/probe.c" -o "$out/probe" 2>/dev/null; then SAN=""; echo "(no ASan)"; fi

@@ -9,11 +9,13 @@
  * Ownership: the table is copied by lvmetad_host_register(); the baton and the strings
  * returned by cmd_name() stay owned by the host. Any callback may be NULL, in which case
  * the library's native behaviour is used for that operation.
- * Layout and semantics must match src/ffi/host.rs (checked by c-tests/client_host.c).
+ * Layout and semantics must match src/ffi/host.rs (checked by tests/compat_layout.rs,
+ * which compiles this header and compares every offset and size with the Rust side).
  */
 #ifndef LVMETAD_RS_LVMETAD_COMPAT_H
 #define LVMETAD_RS_LVMETAD_COMPAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "lvmetad.h"
 
@@ -23,9 +25,15 @@ struct dm_list;
 extern "C" {
 #endif
 
-/* Version 2 appends the VG-layer operations to version 1's table; a version-1 table is
- * still accepted (VG-layer calls with LVM's own objects then fail with an error). */
-#define LVMETAD_HOST_ABI_VERSION 2
+/* Version 3 puts the table's size first, so the library never reads past the end of a
+ * table: a table shorter than its version needs is refused with a logged error.
+ * Version 2 (the VG-layer operations appended to version 1's table) and version 1
+ * (abi_version first, no size: the library has to trust the declared version) are
+ * still accepted; with a version-1 table, VG-layer calls with LVM's own objects fail
+ * with an error. Fill a table with LVMETAD_HOST_OPS_HEADER, then the callbacks. */
+#define LVMETAD_HOST_ABI_VERSION 3
+#define LVMETAD_HOST_OPS_HEADER \
+	.size = sizeof(struct lvmetad_host_ops), .abi_version = LVMETAD_HOST_ABI_VERSION
 
 /* Message levels passed to log(). */
 #define LVMETAD_LOG_ERROR 0             /* log_error */
@@ -85,6 +93,7 @@ struct lvmetad_host_vg_pv {
 };
 
 struct lvmetad_host_ops {
+	size_t size;                    /* sizeof(struct lvmetad_host_ops) */
 	uint32_t abi_version;           /* LVMETAD_HOST_ABI_VERSION */
 	void *baton;                    /* first argument of every callback */
 	/* find_config_tree_int(cmd, path), def when unset */
@@ -206,7 +215,8 @@ struct lvmetad_host_ops {
 			    const uint8_t vgid[32]);
 };
 
-/* Register the host table. Returns 1, or 0 if ops is NULL or of another ABI version. */
+/* Register the host table (copied). Returns 1, or 0 (with a logged error) if ops is
+ * NULL, of an unknown ABI version, or shorter than its version needs. */
 int lvmetad_host_register(const struct lvmetad_host_ops *ops);
 
 /* Forget the registered host table. */

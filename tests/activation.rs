@@ -7,8 +7,8 @@
 mod common;
 use common::host::TestHost;
 use common::*;
-use lvmetad::client::Client;
 use lvmetad::client::port::Host;
+use lvmetad::client::Client;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::UnixListener;

@@ -1009,7 +1009,7 @@ static int _vgnameid_add(void *baton, void *cmd, struct dm_list *list, const cha
 /* ---- registration ----------------------------------------------------------------- */
 
 static const struct lvmetad_host_ops _lvm_host = {
-	.abi_version = LVMETAD_HOST_ABI_VERSION,
+	LVMETAD_HOST_OPS_HEADER,
 	.baton = NULL,
 	.config_int = _config_int,
 	.cmd_name = _cmd_name,

@@ -26,11 +26,11 @@ macro_rules! host_call {
     };
 }
 
-/// Version of `struct lvmetad_host_ops` this library understands.
-pub const LVMETAD_HOST_ABI_VERSION: u32 = 2;
+/// The newest version of `struct lvmetad_host_ops` (versions 1 and 2 are accepted too).
+pub const LVMETAD_HOST_ABI_VERSION: u32 = 3;
 
-/// The C host table (`include/lvmetad-compat.h`). Every pointer may be NULL, in which
-/// case the native behaviour is used for that operation.
+/// Version 1's table, which versions 2 and 3 extend (`include/lvmetad-compat.h`). Every
+/// pointer may be NULL, in which case the native behaviour is used for that operation.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct lvmetad_host_ops {
@@ -305,6 +305,93 @@ pub struct lvmetad_host_ops_v2 {
     pub lvmlockd_use: Option<unsafe extern "C" fn(B) -> c_int>,
     pub str_list_add: Option<unsafe extern "C" fn(B, P, P, *const c_char) -> c_int>,
     pub vgnameid_add: Option<unsafe extern "C" fn(B, P, P, *const c_char, *const u8) -> c_int>,
+}
+
+/// A version-3 table: its size first, then version 2's table.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct lvmetad_host_ops_v3 {
+    /// `sizeof(struct lvmetad_host_ops)` as the host compiled it.
+    pub size: usize,
+    pub v1: lvmetad_host_ops,
+    pub v2: lvmetad_host_ops_v2,
+}
+
+/// Why a host table was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TableError {
+    /// An `abi_version` this library does not know.
+    Version(u32),
+    /// A version-3 table whose size is less than version 3 needs.
+    TooShort { size: usize, need: usize },
+}
+
+impl std::fmt::Display for TableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TableError::Version(v) => write!(
+                f,
+                "host table ABI version {} is not supported (1 to {})",
+                v, LVMETAD_HOST_ABI_VERSION
+            ),
+            TableError::TooShort { size, need } => write!(
+                f,
+                "host table of {} bytes is shorter than version 3 needs ({} bytes)",
+                size, need
+            ),
+        }
+    }
+}
+
+/// Copy a table the host registers. Versions 1 and 2 begin with `abi_version`; version
+/// 3 begins with its size (a `size_t` whose first 32 bits are never 1 or 2 for a real
+/// table), then `abi_version`.
+///
+/// # Safety
+/// `ops` is non-NULL and points at a table of the layout its first field declares:
+/// version 1's or 2's struct when that field is 1 or 2, else at least a `size_t` and a
+/// `uint32_t`, and `size` readable bytes when the second is 3.
+pub unsafe fn read_table(ops: *const c_void) -> Result<HostTable, TableError> {
+    let zero_v2 = lvmetad_host_ops_v2::default();
+    // SAFETY: every version's table starts with at least 4 readable bytes.
+    let first = unsafe { std::ptr::read_unaligned(ops as *const u32) };
+    match first {
+        1 => Ok(HostTable {
+            // SAFETY: a version-1 table, as declared.
+            v1: unsafe { std::ptr::read_unaligned(ops as *const lvmetad_host_ops) },
+            v2: zero_v2,
+        }),
+        2 => {
+            // SAFETY: a version-2 table: version 1's struct, then version 2's.
+            let (v1, v2) = unsafe {
+                let v1 = std::ptr::read_unaligned(ops as *const lvmetad_host_ops);
+                let rest = (ops as *const u8).add(std::mem::size_of::<lvmetad_host_ops>());
+                (
+                    v1,
+                    std::ptr::read_unaligned(rest as *const lvmetad_host_ops_v2),
+                )
+            };
+            Ok(HostTable { v1, v2 })
+        }
+        _ => {
+            // SAFETY: not version 1 or 2, so a size and a version come first.
+            let (size, version) = unsafe {
+                let size = std::ptr::read_unaligned(ops as *const usize);
+                let v = (ops as *const u8).add(std::mem::offset_of!(lvmetad_host_ops_v3, v1));
+                (size, std::ptr::read_unaligned(v as *const u32))
+            };
+            if version != 3 {
+                return Err(TableError::Version(version));
+            }
+            let need = std::mem::size_of::<lvmetad_host_ops_v3>();
+            if size < need {
+                return Err(TableError::TooShort { size, need });
+            }
+            // SAFETY: a version-3 table of at least `need` bytes, by its own size.
+            let t = unsafe { std::ptr::read_unaligned(ops as *const lvmetad_host_ops_v3) };
+            Ok(HostTable { v1: t.v1, v2: t.v2 })
+        }
+    }
 }
 
 /// A registered table: version 1's part and (zeroed for version-1 tables) version 2's.

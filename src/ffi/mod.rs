@@ -13,7 +13,7 @@ use crate::client::port::{Host, Level};
 use crate::client::Client;
 use crate::host::native::{init_connections, NativeCmd, NativeHost};
 use crate::scan::lvmconf::LvmConfig;
-use host::{lvmetad_host_ops, lvmetad_host_ops_v2, Dispatch, HostTable, LVMETAD_HOST_ABI_VERSION};
+use host::{lvmetad_host_ops, Dispatch};
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 use std::path::{Path, PathBuf};
@@ -289,12 +289,17 @@ static GLOBALS: LazyLock<Globals> = LazyLock::new(|| {
 
 impl Globals {
     /// Forget a native context: its configuration, devices, VGs, cache and list entries.
-    fn destroy_cmd(&self, cmd: usize) {
-        self.dispatch.native.destroy(cmd);
+    /// False when `cmd` is not (or no longer) registered; of several threads destroying
+    /// one context, exactly one gets true.
+    fn destroy_cmd(&self, cmd: usize) -> bool {
+        if self.dispatch.native.destroy(cmd).is_none() {
+            return false;
+        }
         self.arena
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&cmd);
+        true
     }
 }
 
@@ -572,13 +577,10 @@ pub unsafe extern "C" fn lvmetad_cmd_create(
 #[no_mangle]
 pub unsafe extern "C" fn lvmetad_cmd_destroy(cmd: *mut cmd_context) {
     ffi_fn!("lvmetad_cmd_destroy", (), {
-        check!(
-            "lvmetad_cmd_destroy",
-            GLOBALS.dispatch.native.is_registered(cmd as usize)
-        );
-        GLOBALS.destroy_cmd(cmd as usize);
-        // SAFETY: registered handles were made by Box::into_raw in lvmetad_cmd_create
-        // and are unregistered exactly once here.
+        // only the thread that takes the handle out of the registry frees it
+        check!("lvmetad_cmd_destroy", GLOBALS.destroy_cmd(cmd as usize));
+        // SAFETY: registered handles were made by Box::into_raw in lvmetad_cmd_create,
+        // and this thread alone removed this one from the registry.
         drop(unsafe { Box::from_raw(cmd as *mut u8) });
     })
 }
@@ -607,38 +609,31 @@ pub extern "C" fn lvmetad_set_verbosity(level: c_int) {
     GLOBALS.dispatch.native.set_verbosity(level.max(0) as usize);
 }
 
-/// Register LVM's host table (compat glue). The table is copied. Returns 1, or 0 when
-/// `ops` is NULL or its `abi_version` is not `LVMETAD_HOST_ABI_VERSION`.
+/// Register LVM's host table (compat glue). The table is copied. Returns 1, or 0 (with
+/// a logged error) when `ops` is NULL, of an unknown ABI version, or a version-3 table
+/// shorter than version 3 needs.
 #[no_mangle]
 pub unsafe extern "C" fn lvmetad_host_register(ops: *const lvmetad_host_ops) -> c_int {
     ffi_fn!("lvmetad_host_register", 0, {
         check!("lvmetad_host_register", !ops.is_null(), 0);
-        // SAFETY: checked non-NULL; the version field comes first in every version.
-        let version = unsafe { (*ops).abi_version };
-        check!(
-            "lvmetad_host_register",
-            version == 1 || version == LVMETAD_HOST_ABI_VERSION,
-            0
-        );
-        // SAFETY: a table of the declared layout for its version: version 1's fields
-        // always, version 2's after them only in a version-2 table.
-        let t = unsafe {
-            HostTable {
-                v1: *ops,
-                v2: if version >= 2 {
-                    *((ops as *const u8).add(std::mem::size_of::<lvmetad_host_ops>())
-                        as *const lvmetad_host_ops_v2)
-                } else {
-                    Default::default()
-                },
+        // SAFETY: checked non-NULL; the caller's table has the layout it declares.
+        match unsafe { host::read_table(ops as *const std::ffi::c_void) } {
+            Ok(t) => {
+                *GLOBALS
+                    .dispatch
+                    .c
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(t);
+                1
             }
-        };
-        *GLOBALS
-            .dispatch
-            .c
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(t);
-        1
+            Err(e) => {
+                log(
+                    Level::Error,
+                    &format!("Internal error: lvmetad_host_register: {}", e),
+                );
+                0
+            }
+        }
     })
 }
 
@@ -710,7 +705,7 @@ mod tests {
         unsafe {
             assert_eq!(lvmetad_host_register(std::ptr::null()), 0);
             let mut ops = lvmetad_host_ops {
-                abi_version: LVMETAD_HOST_ABI_VERSION + 1,
+                abi_version: 1,
                 baton: std::ptr::without_provenance_mut(0x5eed),
                 config_int: None,
                 cmd_name: Some(name_cb),
@@ -719,10 +714,35 @@ mod tests {
                 random: None,
                 test_mode: None,
             };
-            assert_eq!(lvmetad_host_register(&ops), 0);
             // this struct has version 1's layout: only its fields may be read
             ops.abi_version = 1;
             assert_eq!(lvmetad_host_register(&ops), 1);
+            take_log();
+            // version 3 tables: an unknown version and a short one are refused
+            let mut v3 = host::lvmetad_host_ops_v3 {
+                size: std::mem::size_of::<host::lvmetad_host_ops_v3>(),
+                v1: ops,
+                v2: Default::default(),
+            };
+            v3.v1.abi_version = 4;
+            assert_eq!(lvmetad_host_register(&v3 as *const _ as *const _), 0);
+            v3.v1.abi_version = 3;
+            v3.size = 16;
+            assert_eq!(lvmetad_host_register(&v3 as *const _ as *const _), 0);
+            assert_eq!(
+                take_log(),
+                [
+                    (0, "Internal error: lvmetad_host_register: host table ABI version 4 is not supported (1 to 3)".to_string()),
+                    (
+                        0,
+                        format!(
+                            "Internal error: lvmetad_host_register: host table of 16 bytes \
+                             is shorter than version 3 needs ({} bytes)",
+                            std::mem::size_of::<host::lvmetad_host_ops_v3>()
+                        )
+                    ),
+                ]
+            );
         } // the caller's table is gone: the library uses its copy from here on
         take_log();
         assert_eq!(GLOBALS.dispatch.cmd_name(), "fuzzcmd");
@@ -821,8 +841,8 @@ mod tests {
             log,
             [
                 "Internal error: lvmetad_set_disabled: assertion '!reason.is_null()' failed",
-                "Internal error: lvmetad_cmd_destroy: assertion 'GLOBALS.dispatch.native.is_registered(cmd as usize)' failed",
-                "Internal error: lvmetad_cmd_destroy: assertion 'GLOBALS.dispatch.native.is_registered(cmd as usize)' failed",
+                "Internal error: lvmetad_cmd_destroy: assertion 'GLOBALS.destroy_cmd(cmd as usize)' failed",
+                "Internal error: lvmetad_cmd_destroy: assertion 'GLOBALS.destroy_cmd(cmd as usize)' failed",
                 "Internal error: lvmetad_dev_get: assertion 'GLOBALS.dispatch.native.is_registered(cmd as usize)' failed",
                 "Internal error: lvmetad_pv_found: assertion '!pvid.is_null()' failed",
                 "Internal error: lvmetad_pv_found: assertion 'a native object or a registered version-2 host' failed",

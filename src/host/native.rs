@@ -94,9 +94,11 @@ impl NativeHost {
     }
 
     /// Forget a command context and everything the host holds for it.
+    /// None when `id` is not registered; of concurrent callers, exactly one gets it.
     pub fn destroy(&self, id: CmdId) -> Option<Arc<NativeCmd>> {
+        let cmd = self.unregister(id)?;
         self.objects.drop_cmd(id);
-        self.unregister(id)
+        Some(cmd)
     }
 
     /// Register a command context under `id`; its name becomes the command name.
