@@ -3,6 +3,7 @@
 pub mod devices;
 pub mod filter_regex;
 pub mod filters;
+pub mod lock;
 pub mod lvmconf;
 pub mod pvscan;
 pub mod regex;
