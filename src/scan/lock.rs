@@ -168,16 +168,14 @@ impl Locks {
             // the aux file lets a waiting writer in before later readers
             let aux = PathBuf::from(format!("{}:aux", path.display()));
             match do_flock(&aux, Mode::Write, true, log) {
-                Some(a) => {
-                    let r = if mode == Mode::Write {
-                        let r = do_flock(&path, mode, self.blocking, log);
-                        undo_flock(&aux, a);
-                        r
-                    } else {
-                        undo_flock(&aux, a);
-                        do_flock(&path, mode, self.blocking, log)
-                    };
+                Some(a) if mode == Mode::Write => {
+                    let r = do_flock(&path, mode, self.blocking, log);
+                    undo_flock(&aux, a);
                     r
+                }
+                Some(a) => {
+                    undo_flock(&aux, a);
+                    do_flock(&path, mode, self.blocking, log)
                 }
                 None => None,
             }
