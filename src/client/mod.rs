@@ -1,6 +1,6 @@
 //! The lvmetad client: connection lifecycle, the validity token, the "update in progress"
 //! waits and the disabled state, with LVM2 2.02.188's `lib/cache/lvmetad.c` semantics and
-//! messages (spec: client.md sections 3, 4, 6 and 7).
+//! messages (docs/reference/client.md sections 3, 4, 6 and 7).
 //!
 //! Everything here is safe Rust; `crate::ffi` exposes it through LVM's C ABI.
 

@@ -1,5 +1,5 @@
 //! The VG layer of the client: the `lvmetad.h` functions that move VGs and PVs between
-//! lvmetad and LVM's in-memory state (spec: client.md 6.6, 6.9, 7.3-7.6), written over
+//! lvmetad and LVM's in-memory state (docs/reference/client.md 6.6, 6.9, 7.3-7.6), written over
 //! the [`VgHost`] operations so that the same logic serves LVM's own objects (through
 //! the C host table) and the library's native ones.
 //!

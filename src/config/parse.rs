@@ -752,7 +752,7 @@ mod tests {
             Some(vec![Value::Int(1), Value::Int(2)])
         );
         // commas are optional only where the next element is quoted: after a number
-        // or bare string the lexer is not in value position (libdm; the spec says otherwise)
+        // or bare string the lexer is not in value position (libdm; docs/reference/README.md lists this difference)
         assert_eq!(
             one("a=[\"x\" \"y\"]").values.clone().map(Vec::from),
             Some(vec![Value::str("x"), Value::str("y")])

@@ -1,5 +1,5 @@
 //! The daemon's cache: PV and VG tables and the rules that update them, following
-//! LVM2 2.02.188's lvmetad (protocol spec sections 4 and 5).
+//! LVM2 2.02.188's lvmetad (docs/reference/protocol.md sections 4 and 5).
 
 use super::hash::DmHash;
 use crate::config::write::{write_nodes, MAX_INDENT};

@@ -1,4 +1,4 @@
-//! Request dispatch and the reply of every lvmetad request (protocol spec section 4).
+//! Request dispatch and the reply of every lvmetad request (docs/reference/protocol.md section 4).
 
 use super::cache::{
     dev_key, find_cint, pvmeta_to_merge, set_flag, Cache, Stored, Update, VgInfo, ORPHAN,

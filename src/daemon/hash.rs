@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn device_slots_match_capture() {
-        // protocol spec appendix: devices 1832, 1834, 1833 fall in slots 0, 2, 25
+        // docs/reference/protocol.md appendix: devices 1832, 1834, 1833 fall in slots 0, 2, 25
         let slot = |d: u64| dm_hash(&d.to_le_bytes(), false) & 31;
         assert_eq!(slot(1832), 0);
         assert_eq!(slot(1834), 2);

@@ -1,5 +1,5 @@
 //! The PV label: search in sectors 0..3, `label_header`, `pv_header`,
-//! `pv_header_extension` (spec A1; LVM: label.c `_find_lvm_header`, text_label.c
+//! `pv_header_extension` (docs/reference/ondisk-and-scan.md A1; LVM: label.c `_find_lvm_header`, text_label.c
 //! `_text_read`).
 
 use super::device::Dev;
@@ -34,7 +34,7 @@ pub struct Label {
     /// The sector (0..3) the label was found in (`label_sector` in `pv_found`).
     pub sector: u64,
     /// Whether the sector starts with `LABELONE`. LVM also accepts a sector that only
-    /// has the `LVM2 001` type (spec A1.1 step 4); then `sector_xl`/`crc` were not checked.
+    /// has the `LVM2 001` type (docs/reference/ondisk-and-scan.md A1.1 step 4); then `sector_xl`/`crc` were not checked.
     pub has_label_id: bool,
     /// `sector_xl` as stored.
     pub sector_xl: u64,
@@ -254,7 +254,7 @@ pub(crate) fn find_label(
     found
 }
 
-/// Read the label of a device (spec A1).
+/// Read the label of a device (docs/reference/ondisk-and-scan.md A1).
 ///
 /// * `Ok(None)`: no LVM label in sectors 0..3 (LVM: very verbose
 ///   `"<dev>: No lvm label detected"`, which is logged).

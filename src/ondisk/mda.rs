@@ -1,5 +1,5 @@
 //! Metadata areas: `mda_header`, `raw_locn`, the circular text buffer and the text
-//! checksum (spec A2; LVM: format-text.c `_raw_read_mda_header`,
+//! checksum (docs/reference/ondisk-and-scan.md A2; LVM: format-text.c `_raw_read_mda_header`,
 //! `read_metadata_location_summary`, config.c `config_file_read_fd`).
 
 use super::device::Dev;
@@ -110,7 +110,7 @@ impl MdaHeader {
     }
 }
 
-/// Why an mda_header was rejected (spec A2.1, in validation order).
+/// Why an mda_header was rejected (docs/reference/ondisk-and-scan.md A2.1, in validation order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MdaHeaderError {
     /// The 512 bytes could not be read.
@@ -182,7 +182,7 @@ pub(crate) fn read_header(
     r
 }
 
-/// Read and validate the mda_header at absolute offset `start` (spec A2.1), logging
+/// Read and validate the mda_header at absolute offset `start` (docs/reference/ondisk-and-scan.md A2.1), logging
 /// LVM's messages (`"Error reading device ..."` then `"Failed to read metadata area
 /// header ..."` for a failed read, or the validation message).
 ///
@@ -206,7 +206,7 @@ pub fn read_mda_header(
     read_header(&d, start, log).map_err(|error| ScanError::MdaHeader { start, error })
 }
 
-/// `wrap` of spec A2.3: how many bytes of the text continue at area offset 512.
+/// `wrap` of docs/reference/ondisk-and-scan.md A2.3: how many bytes of the text continue at area offset 512.
 /// Computed as LVM does (64-bit sum, result truncated to 32 bits).
 pub fn wrap_of(rlocn: &RawLocn, area_size: u64) -> u32 {
     let end = rlocn.offset.wrapping_add(rlocn.size);
@@ -346,7 +346,7 @@ pub fn free_sectors_empty(mda_size: u64) -> u64 {
     (mda_size.wrapping_sub(MDA_HEADER_SIZE) / 2) >> 9
 }
 
-/// 2.02.188's free space of an mda holding `text_size` bytes of metadata (spec A2.2
+/// 2.02.188's free space of an mda holding `text_size` bytes of metadata (docs/reference/ondisk-and-scan.md A2.2
 /// step 3.7): usage = `text_size` rounded up to 512; 0 when twice the usage fills
 /// the buffer (`header_size - 512`), else `((buffer - 2*usage) / 2) >> 9`.
 pub fn free_sectors_used(header_size: u64, text_size: u64) -> u64 {
@@ -385,7 +385,7 @@ pub(crate) mod tests {
 
     #[test]
     fn c04_header_bytes() {
-        // spec C2: checksum 0xaa59b29a
+        // docs/reference/ondisk-and-scan.md C2: checksum 0xaa59b29a
         let b = header_bytes(
             4096,
             1044480,
@@ -404,7 +404,7 @@ pub(crate) mod tests {
 
     #[test]
     fn c04_ignored_header() {
-        // spec C4: c01's header with the ignore flag set: checksum 0x4524581e
+        // docs/reference/ondisk-and-scan.md C4: c01's header with the ignore flag set: checksum 0x4524581e
         let b = header_bytes(
             4096,
             1044480,

@@ -1,5 +1,5 @@
 //! The on-disk PV reader: what LVM2 2.02.188's label scan reads from a block device
-//! (spec: ondisk-and-scan.md, Part A; worked examples in Part C).
+//! (docs/reference/ondisk-and-scan.md, Part A; worked examples in Part C).
 //!
 //! Layers, bottom up:
 //! * [`device`]: the I/O seam ([`BlockRead`], implemented for [`std::fs::File`], byte
@@ -92,9 +92,9 @@ pub enum ScanError {
     /// A label sector was accepted but its `pv_header` does not fit in the sector
     /// (LVM has no check here and reads past its buffer).
     Label(LabelError),
-    /// The `mda_header` at `start` failed validation (spec A2.1).
+    /// The `mda_header` at `start` failed validation (docs/reference/ondisk-and-scan.md A2.1).
     MdaHeader { start: u64, error: MdaHeaderError },
-    /// The metadata of the mda at `start` failed (spec A2.2 step 3).
+    /// The metadata of the mda at `start` failed (docs/reference/ondisk-and-scan.md A2.2 step 3).
     Metadata { start: u64, error: MetadataError },
 }
 

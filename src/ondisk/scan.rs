@@ -1,4 +1,4 @@
-//! A device as the label scan processes it (spec A2.2, B4.1; LVM: text_label.c
+//! A device as the label scan processes it (docs/reference/ondisk-and-scan.md A2.2, B4.1; LVM: text_label.c
 //! `_text_read` / `_read_mda_header_and_metadata`, format-text.c
 //! `read_metadata_location_summary`, `_vg_read_raw_area`).
 
@@ -68,7 +68,7 @@ pub struct MdaInfo {
     pub metadata: Option<Metadata>,
 }
 
-/// Why the metadata of an mda failed (spec A2.2 step 3).
+/// Why the metadata of an mda failed (docs/reference/ondisk-and-scan.md A2.2 step 3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MetadataError {
     /// The 128 bytes at the start of the text could not be read
@@ -289,7 +289,7 @@ pub fn read_mda(
     }
 }
 
-/// `pv_found`'s `mdaN` section (spec B4.1).
+/// `pv_found`'s `mdaN` section (docs/reference/ondisk-and-scan.md B4.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PvMetaMda {
     pub ignore: bool,
@@ -350,7 +350,7 @@ impl ScannedPv {
         }
     }
 
-    /// The metadata pvscan would send (spec B3.4 step 3): among the non-ignored mdas
+    /// The metadata pvscan would send (docs/reference/ondisk-and-scan.md B3.4 step 3): among the non-ignored mdas
     /// with metadata, the highest seqno, the first one on ties.
     pub fn best_metadata(&self) -> Option<&Metadata> {
         let mut best: Option<&Metadata> = None;
@@ -424,7 +424,7 @@ pub struct VgText {
 }
 
 /// The text part of `_vg_read_raw_area`, the read pvscan uses for the VG it sends to
-/// lvmetad (spec B3.4 step 3): header, slot choice (slot 1 only when `precommitted`,
+/// lvmetad (docs/reference/ondisk-and-scan.md B3.4 step 3): header, slot choice (slot 1 only when `precommitted`,
 /// non-empty and different from slot 0), no metadata (offset and size 0) -> `None`,
 /// VG name check at the start of the text (skipped when `vgname` is empty or the mda
 /// is ignored), circular buffer, checksum and parse. Failures log LVM's messages and

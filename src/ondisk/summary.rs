@@ -1,4 +1,4 @@
-//! The metadata text summary taken during the label scan (spec A4.3, A4.4; LVM:
+//! The metadata text summary taken during the label scan (docs/reference/ondisk-and-scan.md A4.3, A4.4; LVM:
 //! import_vsn1.c `_read_vgsummary`, lvm-string.c `validate_name`, uuid.c
 //! `id_read_format`, flags.c `read_flags`).
 

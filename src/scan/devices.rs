@@ -241,7 +241,7 @@ mod tests {
         assert_eq!((major(1862), minor(1862)), (7, 70));
         let big = makedev(259, 300);
         assert_eq!((major(big), minor(big)), (259, 300));
-        // spec example: 7:0 < 8:0 < 7:1 < 8:16
+        // docs/reference/ondisk-and-scan.md B1.1 example: 7:0 < 8:0 < 7:1 < 8:16
         let order = [makedev(7, 0), makedev(8, 0), makedev(7, 1), makedev(8, 16)];
         let mut sorted = order;
         sorted.sort_by_key(|&d| scan_key(d));

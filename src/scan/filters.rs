@@ -1,6 +1,6 @@
 //! The filters of the lvmetad chain that look at a device's type or its first bytes
 //! (LVM2 2.02.188 `filter-type.c`, `filter-partitioned.c`, `filter-signature.c`,
-//! `filter-md.c`, `filter-mpath.c`; spec ondisk-and-scan.md B1.2, A5). The ones that read
+//! `filter-md.c`, `filter-mpath.c`; docs/reference/ondisk-and-scan.md B1.2, A5). The ones that read
 //! the device run after its first block was read ("filter after scan").
 
 use super::devices::{major, minor};

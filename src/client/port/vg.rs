@@ -4,7 +4,7 @@
 //! (`crate::host::native_vg`, the library's own devices, on-disk reader and an in-library
 //! cache) and LVM's own through the C host table (`crate::ffi::host`). Objects are opaque
 //! handles (`usize`, 0 = none) only ever given back to the host that made them.
-//! Spec: client.md sections 6-8.
+//! Reference: docs/reference/client.md sections 6-8.
 
 use super::CmdId;
 use crate::client::vg::Shared;
