@@ -5,6 +5,8 @@
 # rounds each; prints median wall times and the ratio. Needs root, REF (stock LVM2
 # 2.02.188 prefix, used to create the PVs and as the baseline) and N free loop devices.
 #   REF=/path N=256 ROUNDS=5 benches/pvscan-loop.sh
+# BASE=/path/to/another/lvmetad-pvscan adds that build (e.g. an older commit's) to the
+# same alternating rounds, to compare two of our builds.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ -n "${REF:-}" ] || { echo "SKIP: set REF"; exit 0; }
@@ -47,10 +49,11 @@ for start in $(seq 0 8 $((half-1))); do
 done
 echo "pvcreate + $g vgcreate in $(echo "$(date +%s.%N) - $t0" | bc) s"
 ms() { local a b; a=$(date +%s%N); "$@" >/dev/null 2>&1 || true; b=$(date +%s%N); echo $(( (b-a)/1000000 )); }
-lvm_t=(); ours_t=()
+lvm_t=(); ours_t=(); base_t=()
 for r in $(seq $ROUNDS); do
     lvm_t+=($(ms "$REF/sbin/lvm" pvscan --cache))
     ours_t+=($(ms "$top/target/release/lvmetad-pvscan" --cache))
+    [ -n "${BASE:-}" ] && base_t+=($(ms "$BASE" --cache))
 done
 dump() { python3 - "$work/s" <<'EOP'
 import socket,sys
@@ -63,6 +66,10 @@ EOP
 "$REF/sbin/lvm" pvscan --cache >/dev/null 2>&1; dump > "$work/lvm.dump"
 "$top/target/release/lvmetad-pvscan" --cache >/dev/null 2>&1; dump > "$work/ours.dump"
 if cmp -s "$work/lvm.dump" "$work/ours.dump"; then same=identical; else same=DIFFERENT; fi
+if [ -n "${BASE:-}" ]; then
+    "$BASE" --cache >/dev/null 2>&1; dump > "$work/base.dump"
+    if cmp -s "$work/base.dump" "$work/ours.dump"; then bsame=identical; else bsame=DIFFERENT; fi
+fi
 if [ -n "${PROFILE:-}" ]; then
     perf record -g -o "$work/perf.data" "$top/target/release/lvmetad-pvscan" --cache >/dev/null 2>&1 || true
     perf report -i "$work/perf.data" --no-children --percent-limit 2 --stdio 2>/dev/null | grep -v "^$" | head -60 > "${PROFILE}"
@@ -75,3 +82,8 @@ echo "  lvm pvscan --cache     : median ${ml} ms  (all: ${lvm_t[*]})"
 echo "  lvmetad-pvscan --cache : median ${mo} ms  (all: ${ours_t[*]})"
 echo "  ratio ours/LVM         : $(echo "scale=3; $mo / $ml" | bc)"
 echo "  daemon dump after LVM's scan vs after ours: $same ($(wc -l < "$work/lvm.dump") lines)"
+if [ -n "${BASE:-}" ]; then
+    mb=$(med "${base_t[@]}")
+    echo "  BASE $BASE --cache : median ${mb} ms  (all: ${base_t[*]})"
+    echo "  ratio ours/BASE        : $(echo "scale=3; $mo / $mb" | bc); dump after BASE vs ours: $bsame"
+fi

@@ -260,3 +260,35 @@ pub fn pvscan_all_devs(
     enable_after_scan(&mut lock(cl));
     true
 }
+
+/// The device holds another PV than the caller named (nothing was sent).
+#[derive(Debug, PartialEq, Eq)]
+pub struct OtherPv;
+
+/// `lvmetad_pv_found` for a caller without a VG of its own (the C ABI's native
+/// contexts): the device's label and VG as the host's label scan reads them now. A
+/// device without a PV label fails with LVM's message.
+pub fn pv_found_on_device(
+    cl: &Shared,
+    h: &dyn VgHost,
+    cmd: CmdId,
+    pvid: &[u8; 32],
+    dev: DevId,
+) -> Result<bool, OtherPv> {
+    h.label_scan_invalidate(dev);
+    let l = h.dev_label(cmd, dev);
+    if !l.has_label {
+        let name = h.dev_info(dev).map(|(_, n)| n).unwrap_or_default();
+        host_of(cl).log(Level::Error, &format!("No PV label found for {}.", name));
+        return Ok(false);
+    }
+    if l.pvid[..] != pvid[..] {
+        return Err(OtherPv);
+    }
+    let vg = h.dev_read_vg(cmd, dev).unwrap_or(0);
+    let ok = pv_found(cl, h, cmd, pvid, dev, l.fmt, l.label_sector, vg, 0, 0);
+    if vg != 0 {
+        h.vg_release(vg);
+    }
+    Ok(ok)
+}

@@ -195,66 +195,31 @@ pub unsafe extern "C" fn lvmetad_pv_found(
         } else {
             fmt as usize
         };
-        let (cmd, dev) = (cmd as usize, dev as usize);
-        let Route::Native(n) = route else {
-            return cscan::pv_found(
-                &GLOBALS.client,
-                route.host(),
-                cmd,
-                &want,
-                dev,
-                fmt,
-                label_sector,
-                vg as usize,
-                found_vgnames as usize,
-                changed_vgnames as usize,
-            ) as c_int;
+        let (cmd, dev, vg) = (cmd as usize, dev as usize, vg as usize);
+        let lists = match route {
+            Route::C(_) => (found_vgnames as usize, changed_vgnames as usize),
+            Route::Native(_) => (0, 0),
         };
-        if !vg.is_null() {
-            return cscan::pv_found(
-                &GLOBALS.client,
-                n,
-                cmd,
-                &want,
-                dev,
-                fmt,
-                label_sector,
-                vg as usize,
-                0,
-                0,
-            ) as c_int;
+        if matches!(route, Route::Native(_)) && vg == 0 {
+            let Ok(ok) = cscan::pv_found_on_device(&GLOBALS.client, route.host(), cmd, &want, dev)
+            else {
+                precondition_failed("lvmetad_pv_found", "pvid is the PV on dev");
+                return 0;
+            };
+            return ok as c_int;
         }
-        // a native device without a VG: read its label and VG now
-        n.label_scan_invalidate(dev);
-        let l = n.dev_label(cmd, dev);
-        if !l.has_label {
-            let path = dev_info(dev as *mut device)
-                .map(|d| d.2)
-                .unwrap_or_default();
-            log(Level::Error, &format!("No PV label found for {}.", path));
-            return 0;
-        }
-        if l.pvid[..] != want[..] {
-            precondition_failed("lvmetad_pv_found", "pvid is the PV on dev");
-            return 0;
-        }
-        let vg = n.dev_read_vg(cmd, dev).unwrap_or(0);
-        let ok = cscan::pv_found(
+        cscan::pv_found(
             &GLOBALS.client,
-            n,
+            route.host(),
             cmd,
             &want,
             dev,
-            FMT_LVM2,
-            l.label_sector,
+            fmt,
+            label_sector,
             vg,
-            0,
-            0,
-        );
-        if vg != 0 {
-            n.vg_release(vg);
-        }
-        ok as c_int
+            lists.0,
+            lists.1,
+        ) as c_int
     })
 }
 
