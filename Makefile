@@ -72,7 +72,8 @@ fuzz-smoke:
 # pointer handling. Tests that need sockets or files are ignored under Miri; two regex
 # tests that take minutes there are skipped. Isolation is off because the C ABI's
 # global host seeds its random numbers from the clock.
-MIRI_TESTS := config:: ondisk:: wire:: scan::regex scan::filter_regex ffi:: client::token client::id
+MIRI_TESTS := config:: ondisk:: wire:: scan::regex scan::filter_regex ffi:: client::token client::id \
+	protocol::request
 MIRI_SKIP := --skip host:: --skip long_patterns_do_not_overflow_the_stack \
 	--skip deep_nesting_is_an_error_not_a_crash
 miri:
