@@ -26,7 +26,7 @@ use crate::scan::pvscan::{
 use crate::scan::source::SystemDevices;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The one format the native host knows.
 pub const FMT_LVM2: FmtId = 2;
@@ -154,7 +154,7 @@ pub type ListHook = fn(CmdId, ListId, &str, Option<&[u8; 32]>) -> bool;
 
 enum Object {
     Dev(NativeDev),
-    Vg(Box<NativeVg>),
+    Vg(Arc<NativeVg>),
 }
 
 fn g<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -193,23 +193,24 @@ impl NativeObjects {
 
     /// Register a VG; the caller releases it with [`NativeObjects::release`].
     pub fn add_vg(&self, vg: NativeVg) -> VgId {
-        self.insert(Object::Vg(Box::new(vg)))
+        self.insert(Object::Vg(Arc::new(vg)))
     }
 
     pub fn is_vg(&self, h: usize) -> bool {
         matches!(g(&self.handles).get(&h), Some((_, Object::Vg(_))))
     }
 
-    pub fn vg(&self, h: VgId) -> Option<NativeVg> {
+    /// A VG handle's VG (shared, not copied).
+    pub fn vg(&self, h: VgId) -> Option<Arc<NativeVg>> {
         match g(&self.handles).get(&h) {
-            Some((_, Object::Vg(v))) => Some((**v).clone()),
+            Some((_, Object::Vg(v))) => Some(v.clone()),
             _ => None,
         }
     }
 
     fn with_vg<R>(&self, h: VgId, f: impl FnOnce(&mut NativeVg) -> R) -> Option<R> {
         match g(&self.handles).get_mut(&h) {
-            Some((_, Object::Vg(v))) => Some(f(v)),
+            Some((_, Object::Vg(v))) => Some(f(Arc::make_mut(v))),
             _ => None,
         }
     }
@@ -558,13 +559,13 @@ impl VgHost for NativeHost {
 
     fn vg_info(&self, vg: VgId) -> Option<VgInfo> {
         self.objects.vg(vg).map(|v| VgInfo {
-            name: v.name,
+            name: v.name.clone(),
             id: v.id,
             seqno: v.seqno,
             update_pending: v.update_pending,
             precommit: true,
-            system_id: v.system_id,
-            lock_type: v.lock_type,
+            system_id: v.system_id.clone(),
+            lock_type: v.lock_type.clone(),
             cmd: v.cmd,
         })
     }
@@ -585,7 +586,7 @@ impl VgHost for NativeHost {
             })
             .collect();
         let mut s = vg_export(&v.section, &names);
-        s.key = v.section.key;
+        s.key = v.section.key.clone();
         Some(s)
     }
 
@@ -629,7 +630,7 @@ impl VgHost for NativeHost {
     }
 
     fn vg_lockd(&self, _cmd: CmdId, vg: VgId) -> Lockd {
-        match self.objects.vg(vg).and_then(|v| v.lock_type) {
+        match self.objects.vg(vg).and_then(|v| v.lock_type.clone()) {
             Some(t) if t == "sanlock" || t == "dlm" => Lockd::Yes,
             _ => Lockd::No,
         }
