@@ -479,9 +479,26 @@ fn norm(b: &[u8]) -> String {
         .join("\n")
 }
 
+/// A machine without devices: the recorded PVs' devices never exist, whatever loop
+/// devices this machine has attached meanwhile.
+struct NoDevices;
+
+impl lvmetad::scan::pvscan::DeviceSource for NoDevices {
+    fn all(&mut self) -> Vec<lvmetad::scan::pvscan::ScanDevice> {
+        Vec::new()
+    }
+    fn by_path(&mut self, _: &str) -> lvmetad::scan::pvscan::Lookup {
+        lvmetad::scan::pvscan::Lookup::NotFound
+    }
+    fn by_devno(&mut self, _: u64) -> lvmetad::scan::pvscan::Lookup {
+        lvmetad::scan::pvscan::Lookup::NotFound
+    }
+}
+
 fn scripted_client(sock: &Path, name: &str, token: &str) -> (Arc<NativeHost>, Shared) {
     let host = Arc::new(NativeHost::new(LvmConfig::empty()).with_sink(Box::new(|_, _| {})));
     host.register(CMD, Arc::new(NativeCmd::new(LvmConfig::empty(), name)));
+    host.set_devices(CMD, Box::new(NoDevices));
     let mut c = Client::new(host.clone() as Arc<dyn Host>);
     c.set_socket(Some(sock.to_path_buf()));
     assert!(c.connect(CMD));
