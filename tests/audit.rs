@@ -156,6 +156,7 @@ fn lv_added_behind_the_back_seqno_and_repair() {
     let e = Env::new(&names(&a, &[]));
     e.put(0, &state('b', 1));
     e.put(1, &state('b', 2));
+    let before = dump(&e.d.socket);
     let line = format!(
         "  VG avg on {} (PV {}) has seqno 3 on disk, lvmetad has seqno 2.\n",
         e.path(0),
@@ -171,6 +172,8 @@ fn lv_added_behind_the_back_seqno_and_repair() {
             line.trim()
         )
     );
+    // an audit without --repair sends nothing that changes the cache
+    assert_eq!(dump(&e.d.socket), before);
     let (rc, out, err) = e.audit(&["--repair"]);
     assert_eq!(
         (rc, out, err),
@@ -245,14 +248,16 @@ fn pv_created_behind_the_back() {
     let line = format!("  PV {} on {} is not known to lvmetad.\n", uuid, e.path(2));
     let (rc, out, _) = e.audit(&[]);
     assert_eq!((rc, out.as_str()), (1, line.as_str()));
-    let (rc, out, _) = e.audit(&["--repair"]);
+    let (rc, out, _) = e.audit(&["--repair", "--json"]);
     assert_eq!(
         (rc, out),
         (
             0,
             format!(
-                "{}  Rescanned device 4095:2 into lvmetad's cache.\n  lvmetad's cache now agrees with the devices.\n",
-                line
+                "{{\"schema\":1,\"status\":0,\"error\":null,\"differences\":[{{\"kind\":\"pv_not_cached\",\"vg\":null,\"pv_uuid\":\"{}\",\"device\":\"{}\",\"devno\":\"4095:2\",\"cached\":null,\"on_disk\":null,\"message\":\"{}\"}}],\"repair\":{{\"mode\":\"devices\",\"ok\":true,\"rescanned\":[\"4095:2\"],\"forgotten\":[],\"remaining\":[]}}}}\n",
+                uuid,
+                e.path(2),
+                line.trim()
             )
         )
     );
@@ -457,19 +462,30 @@ fn cannot_audit_exits_2() {
 
 #[test]
 fn vg_being_written_is_compared_after_the_writer() {
-    // an LVM writer holds the VG's lock while the devices and lvmetad disagree; the
-    // audit waits for the lock and compares what the writer left
+    // an LVM writer holds the VG's lock; the audit reads the devices (the old metadata)
+    // and waits for the lock; meanwhile the writer writes the new metadata and tells
+    // lvmetad, then releases the lock. What the audit read first now differs from the
+    // cache: it must read the VG again under the lock and report nothing.
+    use std::io::BufRead;
     let a = avg('a');
     let e = Env::new(&names(&a, &[]));
     let f = hold(&e.locks.path().join("V_avg"));
-    e.put(0, &state('b', 1));
-    e.put(1, &state('b', 2));
-    let child = e
-        .cmd(&["--lock-timeout", "60"])
+    let mut child = e
+        .cmd(&["--lock-timeout", "60", "-vv"])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // the writer finishes: lvmetad gets the new metadata, then the lock is released
+    // its first attempt at the VG's lock: the devices were read before it
+    let want = format!("Locking {}/V_avg R", e.locks.path().display());
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains(&want) {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "audit ended early");
+    }
+    e.put(0, &state('b', 1));
+    e.put(1, &state('b', 2));
     // (an LVM writer holds only the VG's lock: no global lock for this pvscan)
     let (rc, _, _) = e.set.pvscan(
         &e.d.socket,
@@ -483,6 +499,7 @@ fn vg_being_written_is_compared_after_the_writer() {
     );
     assert_eq!(rc, 0);
     drop(f);
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
     let o = child.wait_with_output().unwrap();
     assert_eq!(
         (
