@@ -511,6 +511,52 @@ fn vg_being_written_is_compared_after_the_writer() {
 }
 
 #[test]
+fn pv_being_created_is_compared_after_the_writer() {
+    // pvcreate holds the orphans' lock (P_orphans) from writing the label to telling
+    // lvmetad; an audit that read the new label and the cache without it in between must
+    // read both again under that lock
+    use std::io::BufRead;
+    let a = avg('a');
+    let e = Env::new(&names(&a, &["c10e_truncated_2k"]));
+    let f = hold(&e.locks.path().join("P_orphans"));
+    // the label is written, lvmetad not told yet
+    e.put(2, "c01_orphan_default");
+    let mut child = e
+        .cmd(&["--lock-timeout", "60", "-vv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let want = format!("Locking {}/P_orphans R", e.locks.path().display());
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains(&want) {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "audit ended early");
+    }
+    let (rc, _, _) = e.set.pvscan(
+        &e.d.socket,
+        &[
+            "--cache",
+            "--config",
+            "global { locking_type = 0 }",
+            &e.path(2),
+        ],
+    );
+    assert_eq!(rc, 0);
+    drop(f);
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        ),
+        (Some(0), String::new())
+    );
+}
+
+#[test]
 fn md_components_are_skipped() {
     // the PV of an md array (c01) and its two mirror halves (c09_dup_a/b: byte copies of
     // c01) carrying an md superblock (v1.1, at sector 0): the scan's md filter drops the

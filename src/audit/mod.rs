@@ -38,6 +38,9 @@ use crate::scan::pvscan::{
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+/// LVM's name of the orphan PVs' lock (`VG_ORPHANS`); no VG can be named so.
+const ORPHANS: &str = "#orphans";
+
 /// The command id the audit registers with the native host.
 pub const CMD: crate::client::port::CmdId = 1;
 
@@ -569,6 +572,7 @@ impl Audit {
             };
             let ok = match vg {
                 None => self.locks.lock_global(mode, &quiet),
+                Some(ORPHANS) => self.locks.lock_orphans(mode, &quiet),
                 Some(n) => self.locks.lock_vg(n, mode, &quiet),
             };
             if ok {
@@ -600,6 +604,7 @@ impl Audit {
         let log = |l: Level, m: &str| host.log(l, m);
         let file = match vg {
             None => "P_global".to_string(),
+            Some(ORPHANS) => "P_orphans".to_string(),
             Some(n) => format!("V_{}", n),
         };
         self.locks.unlock(&file, &log);
@@ -678,7 +683,29 @@ impl Audit {
             self.release(Some(name));
             out.extend(diffs?);
         }
-        out.extend(self.compare_orphans(&disk, &cache));
+        // the orphans under their lock, read again before a difference is reported
+        self.take(Some(ORPHANS), Mode::Read)?;
+        let mut diffs = self.compare_orphans(&disk, &cache);
+        if !diffs.is_empty() {
+            let which: BTreeSet<u64> = diffs
+                .iter()
+                .flat_map(|d| {
+                    let cached = d.pv_uuid.as_ref().and_then(|u| cache.pvs.get(u));
+                    d.devno.into_iter().chain(cached.map(|c| c.devno))
+                })
+                .collect();
+            reread_devices(&mut disk, &devs, &which, None);
+            cache = match cache_view(&self.client) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.release(Some(ORPHANS));
+                    return Err(e);
+                }
+            };
+            diffs = self.compare_orphans(&disk, &cache);
+        }
+        self.release(Some(ORPHANS));
+        out.extend(diffs);
         Ok(out)
     }
 
@@ -999,6 +1026,17 @@ fn reread(disk: &mut DiskView, devs: &[ScanDevice], name: &str, cache: &CacheVie
             which.insert(p.devno);
         }
     }
+    reread_devices(disk, devs, &which, Some(name));
+}
+
+/// Read the devices `which` again and replace what the view had of them (and of the VG
+/// `name`, when given).
+fn reread_devices(
+    disk: &mut DiskView,
+    devs: &[ScanDevice],
+    which: &BTreeSet<u64>,
+    name: Option<&str>,
+) {
     let scanned: Vec<Scanned> = devs
         .iter()
         .filter(|d| which.contains(&d.devno))
@@ -1010,9 +1048,26 @@ fn reread(disk: &mut DiskView, devs: &[ScanDevice], name: &str, cache: &CacheVie
         .collect();
     let sub = build_view(&scanned);
     disk.pvs.retain(|_, p| !which.contains(&p.devno));
-    disk.vgs.retain(|_, g| g.name != name);
-    disk.pvs.extend(sub.pvs);
-    disk.vgs.extend(sub.vgs);
+    if let Some(name) = name {
+        disk.vgs.retain(|_, g| g.name != name);
+    }
+    for (id, g) in sub.vgs {
+        let newer = disk.vgs.get(&id).map_or(true, |o| g.seqno > o.seqno);
+        if newer {
+            disk.vgs.insert(id, g);
+        }
+    }
+    // a PV without metadata keeps the VG that lists it
+    for (u, mut p) in sub.pvs {
+        if p.vgid.is_none() {
+            p.vgid = disk
+                .vgs
+                .iter()
+                .find(|(_, g)| g.pv_ids.contains(&u))
+                .map(|(id, _)| id.clone());
+        }
+        disk.pvs.insert(u, p);
+    }
     disk.names.extend(sub.names);
 }
 
