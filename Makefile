@@ -33,7 +33,7 @@ REALNAME := liblvmetad.so.$(VERSION)
 CBINDGEN ?= cbindgen
 CBINDGEN_VERSION := 0.29.2
 
-.PHONY: all build test rust-test c-test compat-test install-test demo install install-units \
+.PHONY: all build test rust-test c-test compat-test audit-lvm-test install-test demo install install-units \
 	uninstall check-built clean lint header check-header fuzz-smoke miri
 
 all: build
@@ -55,7 +55,11 @@ compat-test: build
 install-test: build
 	tests/install-tree.sh
 
-test: rust-test c-test install-test compat-test
+# lvmetad-audit with LVM's own tools on loop devices (needs LVM2_SRCDIR; skips without it)
+audit-lvm-test: build
+	tests/audit-lvm.sh
+
+test: rust-test c-test install-test compat-test audit-lvm-test
 
 lint: check-header
 	$(CARGO) fmt --all -- --check
@@ -97,9 +101,11 @@ demo: build
 
 # What `make install` puts in place, built by `make` (install never runs cargo: it may run
 # as root, from a build made as a user).
-SBIN_PROGS := lvmetad lvmetactl lvmetad-pvscan
+SBIN_PROGS := lvmetad lvmetactl lvmetad-pvscan lvmetad-audit
 BIN_PROGS := lvmetad-replay
-MAN8 := lvmetad.8 lvmetactl.8 lvmetad-pvscan.8
+MAN8 := lvmetad.8 lvmetactl.8 lvmetad-pvscan.8 lvmetad-audit.8
+# the periodic audit (ours alone: installed with the drop-in)
+AUDIT_UNITS := lvmetad-audit.service lvmetad-audit.timer
 MAN1 := lvmetad-replay.1
 HEADERS := lvmetad.h lvmetad-compat.h
 BUILT := $(REL)/liblvmetad.so $(REL)/liblvmetad.a $(addprefix $(REL)/,$(SBIN_PROGS) $(BIN_PROGS))
@@ -135,6 +141,8 @@ install: check-built
 	for m in $(MAN1); do $(INSTALL) -m 644 man/$$m $(DESTDIR)$(MANDIR)/man1/$$m || exit 1; done
 	$(SUBST) units/lvmetad-rs.conf.in > $(DESTDIR)$(DROPIN_DIR)/lvmetad-rs.conf
 	chmod 644 $(DESTDIR)$(DROPIN_DIR)/lvmetad-rs.conf
+	for u in $(AUDIT_UNITS); do $(SUBST) units/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
 
 install-units:
 	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR)
@@ -153,7 +161,8 @@ uninstall:
 		$(DESTDIR)$(PKGCONFIGDIR)/lvmetad.pc \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(MAN1)) \
-		$(DESTDIR)$(DROPIN_DIR)/lvmetad-rs.conf $(DESTDIR)$(TMPFILESDIR)/lvmetad-rs.conf
+		$(DESTDIR)$(DROPIN_DIR)/lvmetad-rs.conf $(DESTDIR)$(TMPFILESDIR)/lvmetad-rs.conf \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(AUDIT_UNITS))
 	@# the full units only when they are ours: the distribution's lvm2 package has the same names
 	for u in lvm2-lvmetad.socket lvm2-lvmetad.service; do \
 		f=$(DESTDIR)$(UNITDIR)/$$u; if grep -qs '^# lvmetad-rs:' $$f; then rm -f $$f; fi; done

@@ -12,8 +12,10 @@
 //! - [`ondisk`]: the on-disk PV reader (labels, metadata areas, metadata text).
 //! - [`scan`]: lvm.conf, device enumeration, filters, and the pvscan operations.
 //! - [`host`]: the native host, the library's own adapters of the host ports.
+//! - [`audit`]: `lvmetad-audit`, the devices compared with lvmetad's cache, and its repair.
 //! - [`ffi`]: the C ABI of `lvmetad.h` and its extensions.
 
+pub mod audit;
 pub mod client;
 pub mod config;
 pub mod daemon;

@@ -57,16 +57,20 @@ opt/l64/liblvmetad.so.0
 opt/l64/liblvmetad.so.VERSION
 opt/man/man1/lvmetad-replay.1
 opt/man/man8/lvmetactl.8
+opt/man/man8/lvmetad-audit.8
 opt/man/man8/lvmetad-pvscan.8
 opt/man/man8/lvmetad.8
 opt/pc/lvmetad.pc
 opt/sb/lvmetactl
 opt/sb/lvmetad
+opt/sb/lvmetad-audit
 opt/sb/lvmetad-pvscan
 opt/tmpf/lvmetad-rs.conf
 opt/units/lvm2-lvmetad.service
 opt/units/lvm2-lvmetad.service.d/lvmetad-rs.conf
 opt/units/lvm2-lvmetad.socket
+opt/units/lvmetad-audit.service
+opt/units/lvmetad-audit.timer
 EOT
 PKG_CONFIG_PATH=$o/opt/pc pkg-config --cflags --libs lvmetad | sed 's/ *$//' > "$tmp/pc.txt"
 [ "$(cat "$tmp/pc.txt")" = "-I/opt/inc -L/opt/l64 -llvmetad" ] || fail "lvmetad.pc: $(cat "$tmp/pc.txt")"
@@ -77,13 +81,16 @@ grep -qx 'ExecStart=/opt/sb/lvmetad -f -s /run/x/l.sock -p /run/y/l.pid' \
 grep -qx 'ListenStream=/run/x/l.sock' "$o/opt/units/lvm2-lvmetad.socket" || fail "socket with variables"
 grep -qx 'PIDFile=/run/y/l.pid' "$o/opt/units/lvm2-lvmetad.service" || fail "PIDFile with variables"
 grep -qx 'd /run/x 0700 root root -' "$o/opt/tmpf/lvmetad-rs.conf" || fail "tmpfiles with variables"
+grep -qx 'ExecStart=/opt/sb/lvmetad-audit $LVMETAD_AUDIT_ARGS' "$o/opt/units/lvmetad-audit.service" \
+    || fail "audit service with variables"
 
 # 3. the units verify clean where ExecStart exists (the drop-in applied through the unit path)
 if command -v systemd-analyze >/dev/null; then
     r=$tmp/root
     mk install install-units PREFIX="$r"
     out=$(cd "$r/lib/systemd/system" && SYSTEMD_UNIT_PATH=$PWD: \
-        systemd-analyze verify --man=no lvm2-lvmetad.socket lvm2-lvmetad.service 2>&1) \
+        systemd-analyze verify --man=no lvm2-lvmetad.socket lvm2-lvmetad.service \
+        lvmetad-audit.service lvmetad-audit.timer 2>&1) \
         || fail "systemd-analyze verify: $out"
     [ -z "$out" ] || fail "systemd-analyze verify says: $out"
     echo "install-tree: systemd-analyze verify --man=no: clean"
@@ -95,7 +102,8 @@ fi
 readelf -S "$d/usr/sbin/lvmetad" | grep -q '\.debug_info' || fail "unstripped install lost debug info"
 s=$tmp/strip
 mk install DESTDIR="$s" PREFIX=/usr STRIP=strip
-for f in usr/sbin/lvmetad usr/sbin/lvmetactl usr/sbin/lvmetad-pvscan usr/bin/lvmetad-replay \
+for f in usr/sbin/lvmetad usr/sbin/lvmetactl usr/sbin/lvmetad-pvscan usr/sbin/lvmetad-audit \
+         usr/bin/lvmetad-replay \
          "usr/lib/liblvmetad.so.$ver"; do
     ! readelf -S "$s/$f" | grep -q '\.debug_info' || fail "STRIP=strip left debug info in $f"
 done

@@ -17,7 +17,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("ondisk", 4),
     ("scan", 5),
     ("host", 6),
-    ("ffi", 7),
+    ("audit", 7),
+    ("ffi", 8),
 ];
 
 fn rank(m: &str) -> u32 {

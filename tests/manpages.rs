@@ -109,6 +109,16 @@ fn lvmetad_pvscan_page() {
 }
 
 #[test]
+fn lvmetad_audit_page() {
+    check(
+        env!("CARGO_BIN_EXE_lvmetad-audit"),
+        &["--help"],
+        "lvmetad-audit.8",
+        2,
+    );
+}
+
+#[test]
 fn lvmetad_replay_page() {
     check(
         env!("CARGO_BIN_EXE_lvmetad-replay"),

@@ -136,6 +136,11 @@ impl Locks {
         self.lock("P_global", mode, log)
     }
 
+    /// The orphan PVs' lock (`VG_ORPHANS`, file `P_orphans`), taken by pvcreate/pvremove.
+    pub fn lock_orphans(&mut self, mode: Mode, log: Log<'_>) -> bool {
+        self.lock("P_orphans", mode, log)
+    }
+
     /// A VG's lock (file `V_<vgname>`).
     pub fn lock_vg(&mut self, vgname: &str, mode: Mode, log: Log<'_>) -> bool {
         self.lock(&format!("V_{}", vgname), mode, log)
