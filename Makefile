@@ -42,6 +42,7 @@ build:
 	$(CARGO) build --release --locked
 
 rust-test:
+	$(CARGO) build --locked --lib
 	$(CARGO) test --locked
 
 c-test: build

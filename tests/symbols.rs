@@ -14,7 +14,11 @@ fn nm_lists_exactly_the_exported_symbols() {
         .parent()
         .unwrap()
         .join("liblvmetad.so");
-    assert!(lib.exists(), "{} not built", lib.display());
+    assert!(
+        lib.exists(),
+        "{} not built: `make rust-test` builds it (cargo build --lib) before the tests",
+        lib.display()
+    );
     let out = Command::new("nm")
         .args(["-D", "--defined-only"])
         .arg(&lib)
