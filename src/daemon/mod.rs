@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod handler;
 pub mod hash;
+pub mod limits;
 pub mod log;
 pub mod server;
 
