@@ -452,12 +452,42 @@ impl fmt::Debug for Values {
 ///
 /// Dereferences to `[Node]`; the `Vec` methods that change the length are provided
 /// (they reallocate, which is fine for the few edits trees get after parsing).
-#[derive(Clone, Default)]
+///
+/// Dropping, cloning and comparing do not recurse: a tree of any depth can be freed,
+/// copied and compared on a small stack (see `deep.rs`).
+#[derive(Default)]
 pub struct Children(Option<Box<[Node]>>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        if let Some(list) = self.0.take() {
+            super::deep::drop_children(list);
+        }
+    }
+}
+
+impl Clone for Children {
+    fn clone(&self) -> Children {
+        match &self.0 {
+            None => Children(None),
+            Some(list) => Children(Some(super::deep::clone_children(list))),
+        }
+    }
+}
 
 impl Children {
     pub const fn new() -> Children {
         Children(None)
+    }
+
+    /// Children from an exact-size slice (none when it is empty).
+    pub(super) fn from_box(list: Box<[Node]>) -> Children {
+        Children(if list.is_empty() { None } else { Some(list) })
+    }
+
+    /// Take the slice out, leaving no children.
+    pub(super) fn take_box(&mut self) -> Option<Box<[Node]>> {
+        self.0.take()
     }
 
     pub fn as_slice(&self) -> &[Node] {
@@ -471,8 +501,8 @@ impl Children {
         }
     }
 
-    pub fn into_vec(self) -> Vec<Node> {
-        self.0.map(<[Node]>::into_vec).unwrap_or_default()
+    pub fn into_vec(mut self) -> Vec<Node> {
+        self.0.take().map(<[Node]>::into_vec).unwrap_or_default()
     }
 
     /// Take the children out as a `Vec`, leaving none.
@@ -591,13 +621,13 @@ impl<'a> IntoIterator for &'a mut Children {
 
 impl PartialEq for Children {
     fn eq(&self, o: &Children) -> bool {
-        self.as_slice() == o.as_slice()
+        super::deep::eq_children(self, o)
     }
 }
 
 impl PartialEq<Vec<Node>> for Children {
     fn eq(&self, o: &Vec<Node>) -> bool {
-        self.as_slice() == o.as_slice()
+        super::deep::eq_children(self, o)
     }
 }
 

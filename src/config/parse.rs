@@ -57,6 +57,8 @@ struct Parser<'a> {
     escapes: bool,
     /// The current identifier or bare string contains a `/`.
     slash: bool,
+    /// Each segment of a path key counts as a level of nesting (see [`parse_request`]).
+    count_paths: bool,
 }
 
 const SPACE: u8 = 1;
@@ -91,6 +93,21 @@ fn is_space(c: u8) -> bool {
 /// every key occurrence becomes its own node, in document order. Input stops at the
 /// first NUL byte. An empty document is an error, as in libdm.
 pub fn parse(input: &[u8]) -> Result<Vec<Node>, ParseError> {
+    parse_with(input, false)
+}
+
+/// [`parse`] for a request to the daemon: a path key nests a section per segment, and
+/// those levels count towards [`MAX_DEPTH`] like braces do, so no request makes a tree
+/// deeper than that. (LVM's own client never sends path keys; metadata read off a disk
+/// goes through [`parse`], which accepts path keys of any length, as libdm does.)
+pub fn parse_request(input: &[u8]) -> Result<Vec<Node>, ParseError> {
+    parse_with(input, true)
+}
+
+/// The message of the error for input nested deeper than [`MAX_DEPTH`].
+pub const TOO_DEEP: &str = "nesting too deep";
+
+fn parse_with(input: &[u8], count_paths: bool) -> Result<Vec<Node>, ParseError> {
     // `contains` is a fast (word-at-a-time) search, `position` a byte loop
     let end = if input.contains(&0) {
         input.iter().position(|&c| c == 0).unwrap_or(input.len())
@@ -105,6 +122,7 @@ pub fn parse(input: &[u8]) -> Result<Vec<Node>, ParseError> {
         key_is_creation_time: false,
         escapes: false,
         slash: false,
+        count_paths,
     };
     p.next_token(Tok::SectionE);
     p.document().map_err(|e| *e)
@@ -115,7 +133,8 @@ pub fn parse_str(input: &str) -> Result<Vec<Node>, ParseError> {
     parse(input.as_bytes())
 }
 
-const MAX_DEPTH: usize = 512;
+/// Deepest nesting accepted: a node may sit inside this many sections.
+pub const MAX_DEPTH: usize = 512;
 
 /// Errors are boxed inside the parser: the rare error path should not make every
 /// `Result` it returns (values, keys) larger.
@@ -155,6 +174,8 @@ struct Open {
     at: usize,
     /// Its key is a path.
     path: bool,
+    /// Levels it adds (more than one for a path key when they count).
+    levels: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -187,6 +208,7 @@ impl<'a> Parser<'a> {
             key_is_creation_time: false,
             escapes: false,
             slash: false,
+            count_paths: false,
         };
         let mut line = 1;
         loop {
@@ -345,12 +367,15 @@ impl<'a> Parser<'a> {
     fn document(&mut self) -> PResult<Vec<Node>> {
         let mut nodes: Vec<Node> = STACK.take();
         let mut open: Vec<Open> = Vec::new();
+        // how many levels the open sections make
+        let mut depth = 0usize;
         loop {
             // close the sections that end here; stop at the end of the document
             loop {
                 match (open.last(), self.t) {
                     (Some(o), Tok::SectionE) => {
                         let (at, path) = (o.at, o.path);
+                        depth -= o.levels;
                         open.pop();
                         self.next_token(Tok::SectionE);
                         let children = Children::from(nodes.split_off(at + 1));
@@ -366,12 +391,16 @@ impl<'a> Parser<'a> {
                         if nodes.is_empty() {
                             return Err(self.error("empty document"));
                         }
+                        if nodes.capacity() > STACK_KEPT {
+                            // a big document: hand the stack over rather than copy it
+                            // (a copy would double the peak memory of a parse)
+                            nodes.shrink_to_fit();
+                            return Ok(nodes);
+                        }
                         // (moved out, so that the stack keeps its buffer)
                         let mut root = Vec::with_capacity(nodes.len());
                         root.append(&mut nodes);
-                        if nodes.capacity() <= STACK_KEPT {
-                            STACK.set(nodes);
-                        }
+                        STACK.set(nodes);
                         return Ok(root);
                     }
                     _ => break,
@@ -379,15 +408,29 @@ impl<'a> Parser<'a> {
             }
             // one node, at nesting depth open.len(): it goes on the stack at once and
             // is completed there (cheaper than building it and moving it there)
-            if open.len() > MAX_DEPTH {
-                return Err(self.error("nesting too deep"));
+            // (without counted paths, depth is open.len())
+            if depth > MAX_DEPTH {
+                return Err(self.error(TOO_DEEP));
             }
             let at = nodes.len();
             nodes.push(Node::default());
+            let key_at = self.tb;
             let path = self.key_to(&mut nodes[at].key)?;
+            let levels = if path && self.count_paths {
+                let levels = segments(&nodes[at].key).count().max(1);
+                if depth + levels - 1 > MAX_DEPTH {
+                    // reported at the key
+                    self.tb = key_at;
+                    return Err(self.error(TOO_DEEP));
+                }
+                levels
+            } else {
+                1
+            };
             if self.t == Tok::SectionB {
                 self.next_token(Tok::SectionB);
-                open.push(Open { at, path });
+                depth += levels;
+                open.push(Open { at, path, levels });
             } else {
                 self.expect(Tok::Eq)?;
                 let key = &nodes[at].key;
@@ -790,5 +833,37 @@ mod tests {
         assert!(parse_str("a = }").is_err());
         assert!(parse(b"a = 1\0garbage {").is_ok());
         assert!(parse(b"\0a=1").is_err());
+    }
+
+    #[test]
+    fn path_keys_count_towards_the_depth_limit_of_requests() {
+        // 513 levels: a node inside 512 sections, by braces, by a path, or mixed
+        let braces = format!("{}x = 1{}", "a {\n".repeat(512), "}\n".repeat(512));
+        let path = format!("{}x = 1", "a/".repeat(512));
+        let mixed = format!("{}a/a/x = 1{}", "a {\n".repeat(510), "}\n".repeat(510));
+        for ok in [&braces, &path, &mixed] {
+            assert_eq!(
+                crate::config::deep::depth(&parse_request(ok.as_bytes()).unwrap()),
+                513
+            );
+        }
+        let braces = format!("{}x = 1{}", "a {\n".repeat(513), "}\n".repeat(513));
+        let path = format!("{}x = 1", "a/".repeat(513));
+        let mixed = format!("{}a/a/a/x = 1{}", "a {\n".repeat(510), "}\n".repeat(510));
+        let section = format!("{}x {{ }}", "a/".repeat(513));
+        for deep in [&braces, &path, &mixed, &section] {
+            let e = parse_request(deep.as_bytes()).unwrap_err();
+            assert_eq!(e.message, TOO_DEEP);
+        }
+        // reported at the path key (line 511, column 1)
+        let e = parse_request(mixed.as_bytes()).unwrap_err();
+        assert_eq!((e.line, e.column, e.byte), (511, 1, 510 * 4 + 1));
+        // metadata (parse) takes paths of any length: 200,000 segments
+        let long = format!("{}x = 1", "a/".repeat(200_000));
+        assert_eq!(
+            crate::config::deep::depth(&parse(long.as_bytes()).unwrap()),
+            200_001
+        );
+        assert_eq!(parse(braces.as_bytes()).unwrap_err().message, TOO_DEEP);
     }
 }

@@ -170,36 +170,41 @@ fn compare_values(a: &[Value], b: &[Value]) -> i32 {
 }
 
 /// libdaemon's `compare_config()`: keys are never compared; children override values.
-/// Returns 0 when the two sibling lists are considered equal.
+/// Returns 0 when the two sibling lists are considered equal. Walks with its own stack
+/// (trees from outside can be of any depth).
 pub fn compare_config(a: &[Node], b: &[Node]) -> i32 {
-    let mut i = 0;
-    loop {
+    // the lists being compared, and where in them; a nonzero result ends the walk
+    let mut stack: Vec<(&[Node], &[Node], usize)> = vec![(a, b, 0)];
+    while let Some((a, b, i)) = stack.pop() {
         match (a.get(i), b.get(i)) {
-            (None, None) => return 0,
+            (None, None) => {}
             (Some(_), None) => return 1,
             (None, Some(_)) => return -1,
             (Some(x), Some(y)) => {
-                let mut r = match (&x.values, &y.values) {
+                stack.push((a, b, i + 1));
+                if !x.children.is_empty() && !y.children.is_empty() {
+                    stack.push((&x.children, &y.children, 0));
+                    continue;
+                }
+                let r = match (&x.values, &y.values) {
                     (Some(p), Some(q)) => compare_values(p, q),
                     (Some(_), None) => 1,
                     (None, Some(_)) => -1,
                     (None, None) => 0,
                 };
-                if !x.children.is_empty() && !y.children.is_empty() {
-                    r = compare_config(&x.children, &y.children);
-                }
                 if r != 0 {
                     return r;
                 }
             }
         }
-        i += 1;
     }
+    0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::parse_str;
 
     #[test]
     fn lookup_first_match_and_types() {
@@ -227,5 +232,23 @@ mod tests {
         let d = vec![Node::array("x", vec![Value::Int(1), Value::Int(9)])];
         assert_eq!(compare_config(&a, &d), 0);
         assert_eq!(compare_config(&a, &[]), 1);
+        // children override values; a difference deep down is found
+        let p = parse_str("s { t { u = 1 } }\nv = 1").unwrap();
+        let q = parse_str("s { t { u = 2 } }\nv = 1").unwrap();
+        let r = parse_str("s { t { u = 1 } }\nv = 0").unwrap();
+        assert_eq!(compare_config(&p, &q), -1);
+        assert_eq!(compare_config(&q, &p), 1);
+        assert_eq!(compare_config(&p, &r), 1);
+        assert_eq!(compare_config(&p, &p.clone()), 0);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn compare_a_million_levels() {
+        let key = "a/".repeat(1_000_000);
+        let p = parse_str(&format!("{key}x = 1")).unwrap();
+        let q = parse_str(&format!("{key}x = 2")).unwrap();
+        assert_eq!(compare_config(&p, &q), -1);
+        assert_eq!(compare_config(&p, &p), 0);
     }
 }

@@ -111,46 +111,61 @@ pub fn write_str_line(out: &mut Vec<u8>, level: usize, key: &[u8], val: &[u8]) {
     out.extend_from_slice(b"\"\n");
 }
 
-/// Write `nodes` (a sibling list) at nesting `level`.
+/// Write `nodes` (a sibling list) at nesting `level`. Walks with its own stack (trees
+/// from outside can be of any depth).
 pub fn write_nodes(out: &mut Vec<u8>, nodes: &[Node], level: usize) {
-    for n in nodes {
-        write_node(out, n, level);
+    // the lists being written and where in them; a section's children are written
+    // before its closing brace
+    let mut stack: Vec<(&[Node], usize)> = vec![(nodes, 0)];
+    while let Some((list, i)) = stack.pop() {
+        let depth = level + stack.len();
+        let Some(n) = list.get(i) else {
+            if !stack.is_empty() {
+                // the end of a section's children
+                indent(out, depth - 1);
+                out.extend_from_slice(b"}\n");
+            }
+            continue;
+        };
+        stack.push((list, i + 1));
+        indent(out, depth);
+        write_key(out, &n.key);
+        match &n.values {
+            None => {
+                out.extend_from_slice(b" {\n");
+                stack.push((&n.children, 0));
+            }
+            Some(vs) => write_values(out, vs),
+        }
     }
 }
 
 /// Write one node (without its siblings) at nesting `level`.
 pub fn write_node(out: &mut Vec<u8>, n: &Node, level: usize) {
-    indent(out, level);
-    write_key(out, &n.key);
-    match &n.values {
-        None => {
-            out.extend_from_slice(b" {\n");
-            write_nodes(out, &n.children, level + 1);
-            indent(out, level);
-            out.extend_from_slice(b"}\n");
-        }
-        Some(vs) => {
-            out.push(b'=');
-            if vs.len() > 1 {
-                out.push(b'[');
-                let mut first = true;
-                for v in vs {
-                    if matches!(v, Value::EmptyArray) {
-                        break;
-                    }
-                    if !first {
-                        out.push(b',');
-                    }
-                    first = false;
-                    write_value(out, v);
-                }
-                out.push(b']');
-            } else if let Some(v) = vs.first() {
-                write_value(out, v);
+    write_nodes(out, std::slice::from_ref(n), level)
+}
+
+/// `=` and a value list, and the end of the line.
+fn write_values(out: &mut Vec<u8>, vs: &[Value]) {
+    out.push(b'=');
+    if vs.len() > 1 {
+        out.push(b'[');
+        let mut first = true;
+        for v in vs {
+            if matches!(v, Value::EmptyArray) {
+                break;
             }
-            out.push(b'\n');
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_value(out, v);
         }
+        out.push(b']');
+    } else if let Some(v) = vs.first() {
+        write_value(out, v);
     }
+    out.push(b'\n');
 }
 
 /// Convenience: the whole document as bytes.
@@ -241,5 +256,20 @@ mod tests {
             .max()
             .unwrap();
         assert_eq!(max_tabs, 32);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn writes_a_million_levels() {
+        let key = "a/".repeat(1_000_000);
+        let d = parse_str(&format!("{key}x = 1\ny = 2")).unwrap();
+        let b = to_bytes(&d);
+        let lines: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
+        assert_eq!(lines.len(), 2_000_003);
+        assert_eq!(lines[0], b"a {");
+        assert_eq!(lines[40], [&[b'\t'; 32][..], b"a {"].concat());
+        assert_eq!(lines[1_000_000], [&[b'\t'; 32][..], b"x=1"].concat());
+        assert_eq!(lines[2_000_000], b"}");
+        assert_eq!(lines[2_000_001], b"y=2");
     }
 }

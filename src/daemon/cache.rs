@@ -114,26 +114,28 @@ fn line_end(text: &[u8]) -> usize {
 
 /// The nesting depth of `nodes` (1 for plain values), or None when a key or string
 /// value contains a newline (then lines of the written text are not one per node).
+/// Walks with its own stack: stored trees can be deep.
 fn plain_depth(nodes: &[Node]) -> Option<usize> {
     let mut depth = 0;
-    for n in nodes {
-        if n.key.contains(&b'\n') {
-            return None;
-        }
-        if let Some(vs) = &n.values {
-            if vs
-                .iter()
-                .any(|v| matches!(v, Value::Str(s) if s.contains(&b'\n')))
-            {
+    let mut stack: Vec<(&[Node], usize)> = vec![(nodes, 1)];
+    while let Some((level, d)) = stack.pop() {
+        for n in level {
+            if n.key.contains(&b'\n') {
                 return None;
             }
+            if let Some(vs) = &n.values {
+                if vs
+                    .iter()
+                    .any(|v| matches!(v, Value::Str(s) if s.contains(&b'\n')))
+                {
+                    return None;
+                }
+            }
+            depth = depth.max(d);
+            if n.is_section() {
+                stack.push((&n.children, d + 1));
+            }
         }
-        let below = if n.is_section() {
-            1 + plain_depth(&n.children)?
-        } else {
-            1
-        };
-        depth = depth.max(below);
     }
     Some(depth)
 }

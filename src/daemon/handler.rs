@@ -6,7 +6,7 @@ use super::cache::{
 };
 use crate::config::builder::{push_int, push_str};
 use crate::config::write::{indent, write_int, write_key, write_node, write_nodes, write_str_line};
-use crate::config::{find, find_int, find_str, parse, Node};
+use crate::config::{find, find_int, find_str, parse_request, Node};
 use crate::protocol::{Lock, Request, PROTOCOL, PROTOCOL_VERSION, TOKEN_UPDATE_IN_PROGRESS};
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -141,8 +141,16 @@ impl Daemon {
     /// contents of `out` (a connection reuses one buffer for all its replies).
     pub fn handle_into(&self, body: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        let parsed = match parse(body) {
+        let parsed = match parse_request(body) {
             Ok(t) => Some(t),
+            Err(e) if e.message == crate::config::parse::TOO_DEEP => {
+                // refused with a reason rather than taken as an empty request
+                // (docs/compat.md, "Limits")
+                let reason = super::limits::too_deep_reason(&e);
+                self.log.error(&reason);
+                out.extend_from_slice(&reply_fail(&reason));
+                return;
+            }
             Err(e) => {
                 self.log.error(&format!(
                     "error parsing request: {}: {}",

@@ -4,6 +4,7 @@ pub mod activation;
 pub mod cache;
 pub mod handler;
 pub mod hash;
+pub mod limits;
 pub mod log;
 pub mod server;
 pub mod syslog;

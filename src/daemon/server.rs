@@ -2,6 +2,7 @@
 //! Mirrors libdaemon's server (`daemon-server.c`) in LVM2 2.02.188.
 
 use super::handler::Daemon;
+use super::limits::{self, AcceptBackoff, Budget, Gate, Limits, Metered};
 use super::log::Logger;
 use crate::wire::{write_all, LibdaemonReader, WireError, DEFAULT_MAX_MESSAGE, TERMINATOR};
 use std::fs::{File, OpenOptions};
@@ -32,6 +33,8 @@ pub struct Options {
     pub idle_timeout: u32,
     /// Largest request accepted on a connection.
     pub max_request: usize,
+    /// Caps on clients and buffered requests (src/daemon/limits.rs).
+    pub limits: Limits,
 }
 
 impl Default for Options {
@@ -49,6 +52,7 @@ impl Default for Options {
             log: Logger::quiet(),
             idle_timeout: 0,
             max_request: max_request_from_env(),
+            limits: Limits::from_env(),
         }
     }
 }
@@ -100,8 +104,16 @@ fn create_lockfile(path: &Path) -> Result<File, String> {
         .create(true)
         .truncate(false)
         .mode(0o644)
+        // never through a symbolic link (LVM follows one; docs/compat.md)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                return format!(
+                    "Cannot open lockfile [{}]: it is a symbolic link, refusing to follow it",
+                    path.display()
+                );
+            }
             format!(
                 "Cannot open lockfile [{}], error was [{}]",
                 path.display(),
@@ -259,17 +271,26 @@ fn daemonise(pidfile: Option<&Path>) -> Result<(), i32> {
 }
 
 /// Serve one connection until the peer goes away. The request and reply buffers are
-/// kept for the whole connection (a reply buffer as large as the largest reply).
-fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
+/// kept between messages, unless a message made them larger than
+/// [`limits::KEEP_BUFFER`]; what a request holds counts towards `budget`.
+fn client_thread(daemon: Arc<Daemon>, stream: UnixStream, max: usize, budget: &Budget) {
     let mut reader = LibdaemonReader::new();
     let mut reply = Vec::with_capacity(1024);
+    let mut metered = Metered::new(&stream, budget);
     loop {
-        let body = match reader.read(&mut stream, max) {
+        let body = match reader.read(&mut metered, max) {
             Ok(body) => body,
             Err(WireError::TooLarge(n)) => {
                 daemon.log_error(&format!(
                     "request exceeds {} bytes without a terminator; closing the connection",
                     n
+                ));
+                break;
+            }
+            Err(WireError::Io(e)) if Metered::is_over_budget(&e) => {
+                daemon.log_error(&format!(
+                    "requests being read exceed {} bytes in total; closing the connection",
+                    budget.max()
                 ));
                 break;
             }
@@ -287,7 +308,12 @@ fn client_thread(daemon: Arc<Daemon>, mut stream: UnixStream, max: usize) {
         }
         reply.extend_from_slice(TERMINATOR);
         // Like libdaemon, a failed reply write is ignored; the next read ends the thread.
-        let _ = write_all(&mut stream, &reply);
+        let _ = write_all(&mut &stream, &reply);
+        metered.settle();
+        reader.shrink(limits::KEEP_BUFFER);
+        if reply.capacity() > limits::KEEP_BUFFER {
+            reply = Vec::with_capacity(1024);
+        }
     }
 }
 
@@ -344,6 +370,11 @@ pub fn run(mut opts: Options) -> i32 {
     }
     let daemon = Arc::new(Daemon::new(opts.log));
     let active = Arc::new(AtomicUsize::new(0));
+    let lim = &opts.limits;
+    limits::raise_nofile(lim);
+    let gate = Arc::new(Gate::default());
+    let budget = Arc::new(Budget::new(lim.max_buffered));
+    let mut backoff = AcceptBackoff::default();
     let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut idle_rounds = 0u32;
     let accept_once = super::activation::is_blocking(&listener);
@@ -353,6 +384,12 @@ pub fn run(mut opts: Options) -> i32 {
             opts.log.info("lvmetad shutdown requested");
             break;
         }
+        // at the cap, the next clients wait in the listen backlog until one goes
+        let gone = gate.gone();
+        if !lim.refuse_excess && active.load(Ordering::SeqCst) >= lim.max_connections {
+            gate.wait(gone, Duration::from_secs(1));
+            continue;
+        }
         let ready = {
             use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
             let mut fds = [PollFd::new(
@@ -361,28 +398,44 @@ pub fn run(mut opts: Options) -> i32 {
             )];
             matches!(poll(&mut fds, PollTimeout::from(1000u16)), Ok(n) if n > 0)
         };
+        let mut wait = None;
         if ready && !SHUTDOWN.load(Ordering::SeqCst) {
             loop {
+                let at_cap = active.load(Ordering::SeqCst) >= lim.max_connections;
+                if at_cap && !lim.refuse_excess {
+                    break;
+                }
                 match listener.accept() {
+                    Ok((stream, _)) if at_cap => {
+                        backoff.succeeded(&opts.log);
+                        opts.log.error(&format!(
+                            "Refusing connection: {} clients already connected.",
+                            lim.max_connections
+                        ));
+                        drop(stream);
+                    }
                     Ok((stream, _)) => {
+                        backoff.succeeded(&opts.log);
                         idle_rounds = 0;
                         let _ = stream.set_nonblocking(false);
                         let d = Arc::clone(&daemon);
                         let a = Arc::clone(&active);
                         let max = opts.max_request;
+                        let (g, b) = (Arc::clone(&gate), Arc::clone(&budget));
                         a.fetch_add(1, Ordering::SeqCst);
                         let spawned = std::thread::Builder::new()
                             .name("lvmetad-client".into())
                             .stack_size(256 << 10)
                             .spawn(move || {
-                                struct Done(Arc<AtomicUsize>);
+                                struct Done(Arc<AtomicUsize>, Arc<Gate>);
                                 impl Drop for Done {
                                     fn drop(&mut self) {
                                         self.0.fetch_sub(1, Ordering::SeqCst);
+                                        self.1.notify();
                                     }
                                 }
-                                let _done = Done(a);
-                                client_thread(d, stream, max);
+                                let _done = Done(a, g);
+                                client_thread(d, stream, max, &b);
                             });
                         match spawned {
                             Ok(h) => threads.push(h),
@@ -398,6 +451,16 @@ pub fn run(mut opts: Options) -> i32 {
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    // out of descriptors or memory: say so once, wait for a client to
+                    // go (or a growing delay) rather than try again at once
+                    Err(e) if AcceptBackoff::is_exhaustion(&e) => {
+                        // (Linux takes the descriptor before it looks for a client:
+                        // with none waiting this is not a failure)
+                        if limits::pending(&listener) {
+                            wait = Some(backoff.failed(&opts.log, &e));
+                        }
+                        break;
+                    }
                     Err(e) => {
                         opts.log
                             .error(&format!("Failed to accept connection: {}.", strerror(&e)));
@@ -405,6 +468,9 @@ pub fn run(mut opts: Options) -> i32 {
                     }
                 }
             }
+        }
+        if let Some(d) = wait {
+            gate.wait(gone, d);
         }
         threads.retain(|t| !t.is_finished());
         if opts.idle_timeout > 0 && active.load(Ordering::SeqCst) == 0 {

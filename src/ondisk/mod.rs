@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 
 pub mod device;
+pub mod export;
 pub mod label;
 pub mod mda;
 pub mod scan;

@@ -138,6 +138,13 @@ impl LibdaemonReader {
         let n = read_libdaemon(r, &mut self.buf, max)?;
         Ok(&self.buf[..n])
     }
+
+    /// Free the buffer if a message made it larger than `keep` bytes.
+    pub fn shrink(&mut self, keep: usize) {
+        if self.buf.len() > keep {
+            self.buf = Vec::new();
+        }
+    }
 }
 
 /// Read one message with libdaemon's read sizes (see [`LibdaemonReader`]) into `buf`

@@ -63,12 +63,21 @@ pub struct ImageSet {
 impl ImageSet {
     /// `names` in devices/scan order; `extra` is appended to lvm.conf.
     pub fn new(names: &[&str], extra: &str) -> ImageSet {
-        let dir = TempDir::new("img");
-        let paths: Vec<PathBuf> = names
+        let images: Vec<(&str, Vec<u8>)> = names
             .iter()
-            .map(|n| {
+            .map(|n| (*n, image_bytes(n).to_vec()))
+            .collect();
+        Self::from_bytes(&images, extra)
+    }
+
+    /// Like [`ImageSet::new`], with the images' contents given (crafted images).
+    pub fn from_bytes(images: &[(&str, Vec<u8>)], extra: &str) -> ImageSet {
+        let dir = TempDir::new("img");
+        let paths: Vec<PathBuf> = images
+            .iter()
+            .map(|(n, bytes)| {
                 let p = dir.path().join(format!("{}.img", n));
-                write_sparse(&p, &image_bytes(n));
+                write_sparse(&p, bytes);
                 p
             })
             .collect();

@@ -1,6 +1,7 @@
 //! Shared test helpers: run the real daemon binary on a private socket, read capture files.
 #![allow(dead_code)]
 
+pub mod craft;
 pub mod host;
 pub mod images;
 
