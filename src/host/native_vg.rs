@@ -18,6 +18,7 @@ use crate::client::port::vg::*;
 use crate::client::port::{CmdId, Host, Level};
 use crate::client::vg::{self as cvg, Shared};
 use crate::config::{find_int, find_str, Node, Value};
+use crate::ondisk::export::without_ignored_keys;
 use crate::ondisk::summary::id_read_format;
 use crate::ondisk::{scan_pv, Log, PvScan, ScannedPv};
 use crate::scan::pvscan::{
@@ -471,8 +472,10 @@ impl VgHost for NativeHost {
     }
 
     fn dev_read_vg(&self, cmd: CmdId, dev: DevId) -> Option<VgId> {
+        // LVM imports the VG from the text, so keys its import does not read are not
+        // part of the VG it later exports to lvmetad
         let section = match g(&self.objects.labels).get(&dev) {
-            Some(Entry::Pv(pv)) => pv.best_metadata()?.vg_section()?.clone(),
+            Some(Entry::Pv(pv)) => without_ignored_keys(pv.best_metadata()?.vg_section()?),
             _ => return None,
         };
         let mut log = Log::new();
