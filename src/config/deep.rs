@@ -189,6 +189,23 @@ mod tests {
     }
 
     #[test]
+    fn both_sides_of_the_recursion_budget() {
+        // 40 levels with siblings: recursion for 16, the own stack below
+        let mut n = Node::int("x", 1);
+        for i in 0..40 {
+            n = Node::section("s", vec![Node::int("a", i), n, Node::string("b", "v")]);
+        }
+        let m = n.clone();
+        assert!(m == n);
+        assert_eq!(
+            to_bytes(std::slice::from_ref(&m)),
+            to_bytes(std::slice::from_ref(&n))
+        );
+        assert_eq!(depth(std::slice::from_ref(&m)), 41);
+        drop((m, n));
+    }
+
+    #[test]
     fn clone_keeps_order_and_shape() {
         let d =
             parse_str("a { b = 1 c { d = \"x\" } e = [1,2] }\nf { }\ng/h/i = 3\nj = 4").unwrap();
