@@ -106,7 +106,10 @@ def survives(binary, n, where):
                 r = None
             if r is None:
                 break
-        ok = r is not None and d.alive() and ask(d.connect(), b'request = "hello"') is not None
+        s.close()
+        h = d.connect()
+        ok = r is not None and d.alive() and ask(h, b'request = "hello"') is not None
+        h.close()
         return ok, (r or b"(no reply)").split(b"\n")[0].decode()
     except OSError:
         return False, "(connection failed)"
@@ -133,6 +136,7 @@ def peak_memory(binary):
         body = b'request = "pv_clear_all"\ntoken = "skip"\n' + b"a=1\n" * (MIB << 18)
         r = ask(s, body)
         ask(s, b'request = "hello"')
+        s.close()
         return before, d.status("VmHWM"), d.status("VmRSS"), (r or b"(none)").split(b"\n")[0].decode()
     finally:
         d.stop()
@@ -190,6 +194,7 @@ def out_of_fds(binary):
             served = extra.recv(100).startswith(b"response")
         except OSError:
             served = False
+        extra.close()
         return used, served
     finally:
         for s in held:

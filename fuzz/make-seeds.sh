@@ -3,7 +3,14 @@
 # regenerate with this script). Run from fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")"
-mkdir -p corpus/{config_parse,daemon_handler,ondisk_scan,capture_parse,wire_reply,metadata_import}
+mkdir -p corpus/{config_parse,daemon_handler,ondisk_scan,capture_parse,wire_reply,metadata_import,deep_keys}
+# deep_keys: a few programs (see fuzz_targets/deep_keys.rs): a value; braces 600 deep;
+# a 4,033-segment path key; a 200,000-segment one; mixed; inside a vg_update sent twice
+printf '\x00\x80' > corpus/deep_keys/value
+printf '\x00\x01\xf0\x26\x80' > corpus/deep_keys/braces
+printf '\x00\xc0\x3f' > corpus/deep_keys/path4033
+printf '\x00\xe0\xc3\x81' > corpus/deep_keys/path200000
+printf '\x03\x05\xc0\x07\xf0\x02\x45\xe0\x01\x81\x46' > corpus/deep_keys/mixed
 python3 - <<'EOP'
 import os, re, glob
 n = 0

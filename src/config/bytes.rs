@@ -453,8 +453,8 @@ impl fmt::Debug for Values {
 /// Dereferences to `[Node]`; the `Vec` methods that change the length are provided
 /// (they reallocate, which is fine for the few edits trees get after parsing).
 ///
-/// Dropping, cloning and comparing do not recurse: a tree of any depth can be freed,
-/// copied and compared on a small stack (see `deep.rs`).
+/// Dropping, cloning and comparing recurse at most a few levels: a tree of any depth
+/// can be freed, copied and compared on a small stack (see `deep.rs`).
 #[derive(Default)]
 pub struct Children(Option<Box<[Node]>>);
 

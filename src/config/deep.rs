@@ -4,7 +4,9 @@
 //! key (`a/b/c = 1`) nests one section per segment, so a few hundred kilobytes of text
 //! make a tree hundreds of thousands of levels deep. Every walk that can meet such a
 //! tree (dropping, cloning, comparing, writing, measuring) keeps its own stack on the
-//! heap instead of recursing (docs/reliability.md, "Deep input").
+//! heap instead of recursing; dropping and cloning recurse for the first few levels
+//! (all of an LVM tree, without allocating a stack) and go on with their own stack
+//! below (docs/reliability.md, "Deep input and resource bounds").
 
 use super::bytes::Children;
 use super::tree::Node;
@@ -28,13 +30,29 @@ pub fn depth(nodes: &[Node]) -> usize {
     max
 }
 
-/// Free the children of `list` level by level: each node is freed only after its own
-/// children were moved out, so no drop recurses.
+/// Levels walked by plain recursion before a walk switches to its own stack: enough
+/// for every tree LVM makes (no allocation for the stack), few enough frames for any
+/// thread.
+const RECURSE: usize = 16;
+
+/// Free the children of `list`: each node is freed only after its own children were
+/// moved out, so no drop recurses more than [`RECURSE`] levels.
 pub(super) fn drop_children(list: Box<[Node]>) {
-    // the common case (a section of values) needs no stack
-    if list.iter().all(|n| n.children.is_empty()) {
-        return;
+    drop_shallow(list, RECURSE)
+}
+
+fn drop_shallow(mut list: Box<[Node]>, budget: usize) {
+    if budget == 0 {
+        return drop_deep(list);
     }
+    for n in list.iter_mut() {
+        if let Some(kids) = n.children.take_box() {
+            drop_shallow(kids, budget - 1);
+        }
+    }
+}
+
+fn drop_deep(list: Box<[Node]>) {
     let mut stack = vec![list];
     while let Some(mut level) = stack.pop() {
         for n in level.iter_mut() {
@@ -45,8 +63,30 @@ pub(super) fn drop_children(list: Box<[Node]>) {
     }
 }
 
-/// A copy of `list`, built bottom-up with a stack of partly copied levels.
+/// A copy of `list`: by plain recursion for [`RECURSE`] levels, below that built
+/// bottom-up with a stack of partly copied levels.
 pub(super) fn clone_children(list: &[Node]) -> Box<[Node]> {
+    clone_shallow(list, RECURSE)
+}
+
+fn clone_shallow(list: &[Node], budget: usize) -> Box<[Node]> {
+    if budget == 0 {
+        return clone_deep(list);
+    }
+    list.iter()
+        .map(|n| Node {
+            key: n.key.clone(),
+            values: n.values.clone(),
+            children: if n.children.is_empty() {
+                Children::new()
+            } else {
+                Children::from_box(clone_shallow(&n.children, budget - 1))
+            },
+        })
+        .collect()
+}
+
+fn clone_deep(list: &[Node]) -> Box<[Node]> {
     // one partly copied level: the source, and the copies made so far
     struct Level<'a> {
         src: &'a [Node],
@@ -146,6 +186,23 @@ mod tests {
         n.values = Some(Value::Int(2).into());
         assert!(a != c);
         drop((a, b, c));
+    }
+
+    #[test]
+    fn both_sides_of_the_recursion_budget() {
+        // 40 levels with siblings: recursion for 16, the own stack below
+        let mut n = Node::int("x", 1);
+        for i in 0..40 {
+            n = Node::section("s", vec![Node::int("a", i), n, Node::string("b", "v")]);
+        }
+        let m = n.clone();
+        assert!(m == n);
+        assert_eq!(
+            to_bytes(std::slice::from_ref(&m)),
+            to_bytes(std::slice::from_ref(&n))
+        );
+        assert_eq!(depth(std::slice::from_ref(&m)), 41);
+        drop((m, n));
     }
 
     #[test]
