@@ -28,15 +28,15 @@ pub struct ScanDevice {
     pub io: Box<dyn BlockRead + Send + Sync>,
 }
 
-/// Reads a device's first 128 KiB once (LVM reads that block of every device before
-/// processing labels) and serves later reads inside it from memory.
+/// Reads a device's first bytes once (what the label, the pv_header and the usual first
+/// mda header need; `crate::scan::probe`) and serves later reads inside them from memory.
 struct HeadCache<'a> {
     inner: &'a dyn BlockRead,
     size: Option<u64>,
     head: Vec<u8>,
 }
 
-const HEAD_BYTES: u64 = 128 * 1024;
+const HEAD_BYTES: u64 = crate::scan::probe::PROBE_BYTES as u64;
 
 impl<'a> HeadCache<'a> {
     fn new(inner: &'a dyn BlockRead) -> HeadCache<'a> {
