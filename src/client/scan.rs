@@ -8,7 +8,9 @@
 use super::id::format_id;
 use super::port::vg::{DevId, FmtId, ListId, VgHost, VgId};
 use super::port::{CmdId, Host, Level};
-use super::update::{begin_full_update, enable_after_scan, end_full_update, pvmeta_tree};
+use super::update::{
+    begin_full_update_or_adopt, enable_after_scan, end_full_update, pvmeta_tree, FullUpdate,
+};
 use super::vg::{host_of, lock, lossy, used_and_writable, Shared};
 use super::{Client, Field};
 use crate::protocol::Request;
@@ -223,8 +225,13 @@ pub fn pvscan_all_devs(
         host.log(Level::Error, "Cannot proceed since lvmetad is not active.");
         return false;
     }
-    let Some(future) = begin_full_update(&mut lock(cl), do_wait) else {
-        return false;
+    // a command that only needs the cache populated with its token (no VG names to
+    // collect) need not repeat a full update another command did meanwhile
+    let may_adopt = found_vgnames == 0;
+    let future = match begin_full_update_or_adopt(&mut lock(cl), do_wait, may_adopt) {
+        FullUpdate::Started(future) => future,
+        FullUpdate::Adopted => return true,
+        FullUpdate::NotStarted => return false,
     };
     host.log(
         Level::Verbose,
