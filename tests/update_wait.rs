@@ -177,14 +177,6 @@ fn a_command_repeats_an_update_it_cannot_rely_on() {
         vec!["lvmetad is being updated, retry for 60 more seconds."]
     );
     assert_eq!(dump(&d.socket), clean);
-    // it collects the names of complete VGs (pvscan --cache -aay): only its own scan
-    // gives them
-    let d = DaemonProc::start();
-    let (ok, _) = lost_race(&set, &d, true, 1, |_| {
-        assert_eq!(other_token_update(&d.socket, &image_token()), "OK");
-    });
-    assert!(ok);
-    assert_eq!(dump(&d.socket), clean);
     // the other update ended with another filter: this command's scan is needed
     let d = DaemonProc::start();
     let (ok, _) = lost_race(&set, &d, true, 0, |_| {
@@ -192,6 +184,100 @@ fn a_command_repeats_an_update_it_cannot_rely_on() {
     });
     assert!(ok);
     assert_eq!(dump(&d.socket), clean);
+}
+
+/// System devices whose full listing waits until the gate opens.
+struct Gated {
+    inner: lvmetad::scan::source::SystemDevices,
+    gate: Arc<(Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl lvmetad::scan::pvscan::DeviceSource for Gated {
+    fn all(&mut self) -> Vec<lvmetad::scan::pvscan::ScanDevice> {
+        let (m, cv) = &*self.gate;
+        let mut open = m.lock().unwrap();
+        while !*open {
+            open = cv.wait(open).unwrap();
+        }
+        self.inner.all()
+    }
+    fn by_path(&mut self, path: &str) -> lvmetad::scan::pvscan::Lookup {
+        self.inner.by_path(path)
+    }
+    fn by_devno(&mut self, devno: u64) -> lvmetad::scan::pvscan::Lookup {
+        self.inner.by_devno(devno)
+    }
+}
+
+/// A full scan of `set` by a native host on `client`, collecting complete VG names in
+/// list 7 when `list`: its result and the list.
+fn scan_collecting(
+    client: Client,
+    etc: &Path,
+    gate: Option<Arc<(Mutex<bool>, std::sync::Condvar)>>,
+    log: Arc<PollingHost>,
+    list: bool,
+) -> (bool, Vec<String>) {
+    let cfg = lvmetad::scan::lvmconf::LvmConfig::load(Some(etc), &[]).unwrap();
+    let inner = lvmetad::scan::source::SystemDevices::new(&cfg).unwrap();
+    let native =
+        lvmetad::host::native::NativeHost::default().with_sink(Box::new(move |l, m| log.log(l, m)));
+    match gate {
+        Some(gate) => native.set_devices(1, Box::new(Gated { inner, gate })),
+        None => native.set_devices(1, Box::new(inner)),
+    }
+    let cl = Mutex::new(client);
+    let id = if list { 7 } else { 0 };
+    let ok = lvmetad::client::scan::pvscan_all_devs(&cl, &native, 1, false, id);
+    let names = native.objects.list(7).into_iter().map(|(n, _)| n).collect();
+    (ok, names)
+}
+
+#[test]
+fn an_adopting_pvscan_gets_the_complete_vgs_its_own_scan_would_have_found() {
+    let set = ImageSet::new(&SET, "");
+    let clean = clean_dump(&set);
+    // the names a scan of its own collects
+    let d = DaemonProc::start();
+    let host = Arc::new(PollingHost::default());
+    let (ok, want) = scan_collecting(client(&host, &d.socket), &set.etc, None, host.clone(), true);
+    assert!(ok);
+    assert_eq!(want, vec!["vg1", "vg6", "vg5"]);
+    // the race: L sees the cache unpopulated, W starts its full update (and is held
+    // before it lists the devices), L waits to start its own, W finishes
+    let d = DaemonProc::start();
+    let lhost = Arc::new(PollingHost::default());
+    let mut l = client(&lhost, &d.socket);
+    assert!(!l.token_matches(1));
+    let whost = Arc::new(PollingHost::default());
+    let mut w = client(&whost, &d.socket);
+    w.set_pid(4242);
+    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let (etc_w, gate_w, wh) = (set.etc.clone(), gate.clone(), whost.clone());
+    let winner = std::thread::spawn(move || scan_collecting(w, &etc_w, Some(gate_w), wh, false));
+    let t0 = Instant::now();
+    while !global_info(&d.socket).contains(&format!("token = \"{}\"", IP)) {
+        assert!(t0.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (etc_l, lh) = (set.etc.clone(), lhost.clone());
+    let loser = std::thread::spawn(move || scan_collecting(l, &etc_l, None, lh, true));
+    wait_for_message(
+        &lhost,
+        "lvmetad is being updated, retry for 60 more seconds.",
+    );
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    assert_eq!(winner.join().unwrap(), (true, vec![]));
+    let (ok, got) = loser.join().unwrap();
+    assert!(ok);
+    assert_eq!(got, want);
+    // the loser sent no pv_found of its own: one scan's state
+    assert_eq!(dump(&d.socket), clean);
+    assert_eq!(
+        lhost.visible(),
+        vec!["lvmetad is being updated, retry for 60 more seconds."]
+    );
 }
 
 #[test]
