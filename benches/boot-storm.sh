@@ -15,6 +15,8 @@
 #   REF=/path/to/2.02.188/prefix [LVM2_SRCDIR=/path/to/LVM2.2.02.188] MODE=native \
 #     N=256 ROUNDS=3 benches/boot-storm.sh          (root, N free loop devices)
 # REF defaults to $LVM2_SRCDIR's built tree (tools/lvm, daemons/lvmetad/lvmetad).
+# A/B: PVSCAN= and OUR_D= replace our binaries; for MODE=compat, LD_LIBRARY_PATH= a
+# directory with another liblvmetad.so.0 (it takes precedence over the lvm's RUNPATH).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${MODE:-native}; N=${N:-256}; ROUNDS=${ROUNDS:-3}
@@ -26,15 +28,15 @@ else
     echo "SKIP: set REF (stock LVM2 2.02.188 prefix) or LVM2_SRCDIR"; exit 0
 fi
 case $MODE in
-native) OURS_CMD=("$top/target/release/lvmetad-pvscan" --cache) ;;
+native) OURS_CMD=("${PVSCAN:-$top/target/release/lvmetad-pvscan}" --cache) ;;
 compat)
     [ -n "${LVM2_SRCDIR:-}" ] || { echo "SKIP: MODE=compat needs LVM2_SRCDIR"; exit 0; }
-    make -s -C "$top/compat" LVM2_SRCDIR="$LVM2_SRCDIR" >/dev/null
+    env -u LD_LIBRARY_PATH make -s -C "$top/compat" LVM2_SRCDIR="$LVM2_SRCDIR" >/dev/null
     OURS_CMD=("$top/compat/build/lvm" pvscan --cache) ;;
 *) echo "MODE is native or compat"; exit 2 ;;
 esac
-OUR_D=$top/target/release/lvmetad
-[ -x "$OUR_D" ] && [ -x "$top/target/release/lvmetad-pvscan" ] || { echo "run make first"; exit 2; }
+OUR_D=${OUR_D:-$top/target/release/lvmetad}
+[ -x "$OUR_D" ] && [ -x "${OURS_CMD[0]}" ] || { echo "run make first"; exit 2; }
 work=$(mktemp -d /tmp/boot-storm.XXXXXX)
 loops=(); dpid=
 cleanup() {
@@ -94,7 +96,7 @@ storm() {
     local tag=$1; shift
     rm -f "$work/out/$tag".*
     python3 - "$work/out/$tag" "$@" -- "${devnums[@]}" <<'EOP'
-import os, sys, time, resource
+import os, sys, time
 argv = sys.argv[2:]
 sep = argv.index('--')
 cmd, devs = argv[:sep], argv[sep+1:]
@@ -110,15 +112,16 @@ for i, d in enumerate(devs):
     os.close(o)
     pids[pid] = i
 rc = {}
+cpu = 0.0
 while pids:
-    pid, st = os.wait()
+    pid, st, ru = os.wait4(-1, 0)
+    cpu += ru.ru_utime + ru.ru_stime
     rc[pids.pop(pid)] = os.waitstatus_to_exitcode(st)
 wall = time.monotonic() - t0
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 bad = [i for i, c in rc.items() if c != 0]
 with open(f"{out}.status", "w") as f:
     f.write(" ".join(f"{i}:{rc[i]}" for i in sorted(bad)))
-print(int(wall * 1000), int((ru.ru_utime + ru.ru_stime) * 1000))
+print(int(wall * 1000), int(cpu * 1000))
 EOP
 }
 KNOWN='^  (pvscan\[N\] activating all complete VGs for init|WARNING: Activation disabled\. No device-mapper interaction will be attempted\.|lvmetad is being updated, retry for N more seconds\.|pvscan\[N\] WARNING: lvmetad is being updated, retrying \(setup\) for N more seconds\.|WARNING: lvmetad is being updated, retrying \([a-z_]+\) for N more seconds\.|WARNING: lvmetad update in progress, (retrying|skipping) update\.)$'
