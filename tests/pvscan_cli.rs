@@ -116,8 +116,9 @@ fn scan_images_and_single_devices() {
         "{}",
         err
     );
+    // an error was logged: LVM adds no "Command failed with status code 5."
     assert!(
-        err.ends_with("  Command failed with status code 5.\n"),
+        err.ends_with("  Physical Volume /nonexistent/dev not found.\n"),
         "{}",
         err
     );

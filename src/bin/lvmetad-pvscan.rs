@@ -7,11 +7,13 @@
 
 use lvmetad::client::port::{Host, Level};
 use lvmetad::client::Client;
-use lvmetad::host::native::{init_connections, NativeCmd, NativeHost};
+use lvmetad::host::native::{init_connections, print_lvm_style, NativeCmd, NativeHost};
+use lvmetad::scan::lock::{Locks, Mode};
 use lvmetad::scan::lvmconf::LvmConfig;
-use lvmetad::scan::pvscan::{pvscan_cache, CacheArgs};
+use lvmetad::scan::pvscan::{pvscan_cache_locked, CacheArgs};
 use lvmetad::scan::source::SystemDevices;
 use std::process::exit;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 const EINVALID_CMD_LINE: i32 = 3;
@@ -75,7 +77,17 @@ fn main() {
             exit(5);
         }
     };
-    let host = Arc::new(NativeHost::new(cfg.clone()));
+    // LVM prints "Command failed with status code N." only when no error was logged
+    let error_logged = Arc::new(AtomicBool::new(false));
+    let seen = error_logged.clone();
+    let host = Arc::new(NativeHost::new(cfg.clone()).with_sink(Box::new(
+        move |l: Level, m: &str| {
+            if l == Level::Error {
+                seen.store(true, Ordering::Relaxed);
+            }
+            print_lvm_style(l, m, verbose)
+        },
+    )));
     host.set_verbosity(verbose);
     host.register(1, Arc::new(NativeCmd::new(cfg.clone(), "pvscan")));
     if cfg.int("global/activation") == Some(0) {
@@ -96,13 +108,24 @@ fn main() {
         }
     };
     host.set_devices(1, Box::new(devices));
+    // init_locking comes after the lvmetad setup, as in lvm_run_command
+    let log = |l: Level, m: &str| host.log(l, m);
     let client = Mutex::new(client);
-    let code = pvscan_cache(&client, &*host, 1, &cache_args);
+    let code = match Locks::init(&cfg, &log) {
+        Some(mut locks) => {
+            let code = pvscan_cache_locked(&client, &*host, 1, &cache_args, &mut || {
+                locks.lock_global(Mode::Read, &log)
+            });
+            locks.unlock("P_global", &log);
+            code
+        }
+        None => 5,
+    };
     client
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .disconnect();
-    if code != 0 {
+    if code != 0 && !error_logged.load(Ordering::Relaxed) {
         host.log(
             Level::Error,
             &format!("Command failed with status code {}.", code),

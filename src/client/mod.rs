@@ -10,6 +10,7 @@ pub mod scan;
 pub mod token;
 pub mod update;
 pub mod vg;
+pub mod wait;
 
 use crate::client::port::{CmdId, Host, Level};
 use crate::config::builder::{push_int, push_str};
@@ -83,6 +84,17 @@ enum Handle {
     Failed,
 }
 
+/// How [`Client::token_update_or_adopt`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenUpdate {
+    /// The daemon took the token.
+    Done,
+    /// Another command's update ended meanwhile with the token this one would set.
+    Adopted,
+    /// LVM's failure (messages logged).
+    Failed,
+}
+
 /// The client's module state (`lvmetad.c` statics).
 pub struct Client {
     host: Arc<dyn Host>,
@@ -100,6 +112,9 @@ pub struct Client {
     /// `used()`, readable without the client's lock: LVM's `refresh_filters`, called
     /// by `make_unused` while the client is locked, asks `lvmetad_used()`.
     used_now: Arc<AtomicBool>,
+    /// `token_matches` saw the daemon's token not "update in progress" (an update seen
+    /// in progress later began after that: `update::begin_full_update_or_adopt`).
+    idle_seen: bool,
 }
 
 /// Open a connection and run the handshake (`lvmetad_open` / `daemon_open`) with
@@ -179,6 +194,7 @@ impl Client {
             pid: std::process::id(),
             buf: Vec::new(),
             used_now: Arc::new(AtomicBool::new(false)),
+            idle_seen: false,
         }
     }
 
@@ -386,9 +402,24 @@ impl Client {
         self.send_on_handle(&body)
     }
 
-    fn sleep_random(&self) {
+    /// LVM's delay between two retries: 1 s plus a random part below 1 s.
+    fn random_delay(&self) -> Duration {
         let r = self.host.random(self.cmd, 1_000_000);
-        self.host.sleep(Duration::from_micros(1_000_000 + r as u64));
+        Duration::from_micros(1_000_000 + r as u64)
+    }
+
+    /// Sleep LVM's delay `d` (or the rest of it), waking early when the daemon's update
+    /// has ended (`wait::Pacer`).
+    fn pace(&mut self, pacer: &mut wait::Pacer, d: Duration) {
+        let host = self.host.clone();
+        pacer.sleep(&*host, d, &mut || self.update_ended());
+    }
+
+    /// Polled while waiting: whether the daemon's token is no longer "update in
+    /// progress" (or the daemon cannot say, which the next attempt reports).
+    fn update_ended(&mut self) -> bool {
+        let reply = self.get_global_info();
+        reply.error != 0 || reply.response() != "OK" || reply.str("token") != Some(IP)
     }
 
     /// `_lvmetad_send()`: a tree-form request with the common header, retried while
@@ -399,6 +430,7 @@ impl Client {
         }
         let wait_sec = self.update_timeout as u32;
         let mut wait_start = 0u64;
+        let mut pacer = wait::Pacer::new();
         loop {
             let body = tree_request(
                 id,
@@ -422,32 +454,36 @@ impl Client {
                 let daemon_in_update = reply.str("expected") == Some(IP);
                 let we_in_update = self.token() == IP;
                 if daemon_in_update && !we_in_update {
-                    let now = self.host.monotonic_seconds();
-                    if now == 0 {
-                        return reply;
-                    }
-                    if wait_start == 0 {
-                        wait_start = now;
-                    }
-                    if wait_sec == 0 || now - wait_start >= wait_sec as u64 {
+                    let mut delay = Duration::ZERO;
+                    if pacer.due() {
+                        let now = self.host.monotonic_seconds();
+                        if now == 0 {
+                            return reply;
+                        }
+                        if wait_start == 0 {
+                            wait_start = now;
+                        }
+                        if wait_sec == 0 || now - wait_start >= wait_sec as u64 {
+                            self.log(
+                                Level::Warn,
+                                &format!(
+                                    "WARNING: Cannot use lvmetad after {} sec lvmetad_update_wait_time.",
+                                    wait_sec
+                                ),
+                            );
+                            return reply;
+                        }
                         self.log(
                             Level::Warn,
                             &format!(
-                                "WARNING: Cannot use lvmetad after {} sec lvmetad_update_wait_time.",
-                                wait_sec
+                                "WARNING: lvmetad is being updated, retrying ({}) for {} more seconds.",
+                                id.name(),
+                                wait_sec as u64 - (now - wait_start)
                             ),
                         );
-                        return reply;
+                        delay = self.random_delay();
                     }
-                    self.log(
-                        Level::Warn,
-                        &format!(
-                            "WARNING: lvmetad is being updated, retrying ({}) for {} more seconds.",
-                            id.name(),
-                            wait_sec as u64 - (now - wait_start)
-                        ),
-                    );
-                    self.sleep_random();
+                    self.pace(&mut pacer, delay);
                     continue;
                 }
             }
@@ -593,9 +629,22 @@ impl Client {
     }
 
     /// `_token_update()`: send the current token as the daemon's new token.
-    pub fn token_update(&mut self, mut replaced_update: Option<&mut bool>) -> bool {
+    pub fn token_update(&mut self, replaced_update: Option<&mut bool>) -> bool {
+        self.token_update_or_adopt(replaced_update, None) == TokenUpdate::Done
+    }
+
+    /// [`Client::token_update`]; when starting an update (`adopt` = the token this
+    /// command would set at its end) and another command's update ends meanwhile with
+    /// that token, `Adopted` instead of starting this one (the caller knows that update
+    /// began after it saw the cache unpopulated: docs/compat.md).
+    pub fn token_update_or_adopt(
+        &mut self,
+        mut replaced_update: Option<&mut bool>,
+        adopt: Option<&str>,
+    ) -> TokenUpdate {
         let wait_sec = self.update_timeout as u32;
         let mut wait_start = 0u64;
+        let mut pacer = wait::Pacer::new();
         loop {
             self.log(
                 Level::Debug,
@@ -613,20 +662,31 @@ impl Client {
                         strerror(reply.error)
                     ),
                 );
-                return false;
+                return TokenUpdate::Failed;
             }
             let update_pid = reply.int("update_pid").unwrap_or(0) as i32;
             let response = reply.response().to_string();
             if response == "token_updating" {
-                let now = self.host.monotonic_seconds();
-                if now == 0 {
-                    self.log(Level::PrintUnlessSilent, "_monotonic_seconds error");
-                    return false;
-                }
-                if wait_start == 0 {
-                    wait_start = now;
-                }
-                if now - wait_start <= wait_sec as u64 {
+                let mut delay = Duration::ZERO;
+                if pacer.due() {
+                    let now = self.host.monotonic_seconds();
+                    if now == 0 {
+                        self.log(Level::PrintUnlessSilent, "_monotonic_seconds error");
+                        return TokenUpdate::Failed;
+                    }
+                    if wait_start == 0 {
+                        wait_start = now;
+                    }
+                    if now - wait_start > wait_sec as u64 {
+                        self.log(
+                            Level::PrintUnlessSilent,
+                            &format!(
+                                "Not using lvmetad after {} sec lvmetad_update_wait_time, no more try.",
+                                wait_sec
+                            ),
+                        );
+                        return TokenUpdate::Failed;
+                    }
                     self.log(
                         Level::Warn,
                         &format!(
@@ -634,17 +694,29 @@ impl Client {
                             (wait_sec as u64).wrapping_sub(now - wait_start) as u32
                         ),
                     );
-                    self.sleep_random();
-                    continue;
+                    delay = self.random_delay();
                 }
-                self.log(
-                    Level::PrintUnlessSilent,
-                    &format!(
-                        "Not using lvmetad after {} sec lvmetad_update_wait_time, no more try.",
-                        wait_sec
-                    ),
-                );
-                return false;
+                let host = self.host.clone();
+                let mut ended_with: Option<String> = None;
+                pacer.sleep(&*host, delay, &mut || {
+                    let reply = self.get_global_info();
+                    if reply.error != 0 || reply.response() != "OK" {
+                        return true;
+                    }
+                    match reply.str("token") {
+                        Some(t) if t == IP => false,
+                        t => {
+                            ended_with = t.map(str::to_string);
+                            true
+                        }
+                    }
+                });
+                if let (Some(ours), Some(theirs)) = (adopt, ended_with.as_deref()) {
+                    if ours == theirs {
+                        return TokenUpdate::Adopted;
+                    }
+                }
+                continue;
             }
             if response == "token_mismatch" {
                 self.log(
@@ -674,22 +746,27 @@ impl Client {
                         ),
                     );
                 }
-                return false;
+                return TokenUpdate::Failed;
             }
             if response != "OK" {
                 self.log(
                     Level::Error,
                     "Failed response from lvmetad for token update.",
                 );
-                return false;
+                return TokenUpdate::Failed;
             }
             if let Some(r) = replaced_update {
                 if reply.str("prev_token") == Some(IP) && update_pid as u32 != self.pid {
                     *r = true;
                 }
             }
-            return true;
+            return TokenUpdate::Done;
         }
+    }
+
+    /// Whether `token_matches` has seen the daemon's token not "update in progress".
+    pub fn idle_seen(&self) -> bool {
+        self.idle_seen
     }
 
     /// `_lvmetad_is_updating()`: whether the daemon's token is "update in progress",
@@ -697,6 +774,7 @@ impl Client {
     pub fn is_updating(&mut self, do_wait: bool) -> bool {
         let wait_sec = self.update_timeout as u32;
         let mut wait_start = 0u64;
+        let mut pacer = wait::Pacer::new();
         loop {
             let reply = self.get_global_info();
             if reply.error != 0 || reply.response() != "OK" {
@@ -707,24 +785,26 @@ impl Client {
                     if !do_wait {
                         return true;
                     }
-                    let now = self.host.monotonic_seconds();
-                    if now == 0 {
-                        return true;
+                    if pacer.due() {
+                        let now = self.host.monotonic_seconds();
+                        if now == 0 {
+                            return true;
+                        }
+                        if wait_start == 0 {
+                            wait_start = now;
+                        }
+                        if now - wait_start >= wait_sec as u64 {
+                            return true;
+                        }
+                        self.log(
+                            Level::Warn,
+                            &format!(
+                                "WARNING: lvmetad is being updated, waiting for {} more seconds.",
+                                wait_sec as u64 - (now - wait_start)
+                            ),
+                        );
                     }
-                    if wait_start == 0 {
-                        wait_start = now;
-                    }
-                    if now - wait_start >= wait_sec as u64 {
-                        return true;
-                    }
-                    self.log(
-                        Level::Warn,
-                        &format!(
-                            "WARNING: lvmetad is being updated, waiting for {} more seconds.",
-                            wait_sec as u64 - (now - wait_start)
-                        ),
-                    );
-                    self.host.sleep(Duration::from_secs(1));
+                    self.pace(&mut pacer, Duration::from_secs(1));
                 }
                 _ => return false,
             }
@@ -740,6 +820,7 @@ impl Client {
         let mut wait_start = 0u64;
         let mut last_warn = 0u64;
         let mut waited = false;
+        let mut pacer = wait::Pacer::new();
         loop {
             let reply = self.get_global_info();
             if reply.error != 0 {
@@ -771,38 +852,44 @@ impl Client {
             };
             self.daemon_pid = reply.int("daemon_pid").unwrap_or(0);
             if daemon_token == IP {
-                let now = self.host.monotonic_seconds();
-                if now == 0 {
-                    break;
-                }
-                if wait_start == 0 {
-                    wait_start = now;
-                }
-                if now - wait_start > wait_sec as u64 {
-                    self.log(
-                        Level::Warn,
-                        &format!(
-                            "pvscan[{}] WARNING: Not using lvmetad after {} sec lvmetad_update_wait_time.",
-                            self.pid, wait_sec
-                        ),
-                    );
-                    break;
-                }
-                if now - last_warn >= 10 {
-                    last_warn = now;
-                    self.log(
-                        Level::Warn,
-                        &format!(
-                            "pvscan[{}] WARNING: lvmetad is being updated, retrying (setup) for {} more seconds.",
-                            self.pid,
-                            wait_sec as u64 - (now - wait_start)
-                        ),
-                    );
+                let mut delay = Duration::ZERO;
+                if pacer.due() {
+                    let now = self.host.monotonic_seconds();
+                    if now == 0 {
+                        break;
+                    }
+                    if wait_start == 0 {
+                        wait_start = now;
+                    }
+                    if now - wait_start > wait_sec as u64 {
+                        self.log(
+                            Level::Warn,
+                            &format!(
+                                "pvscan[{}] WARNING: Not using lvmetad after {} sec lvmetad_update_wait_time.",
+                                self.pid, wait_sec
+                            ),
+                        );
+                        break;
+                    }
+                    if now - last_warn >= 10 {
+                        last_warn = now;
+                        self.log(
+                            Level::Warn,
+                            &format!(
+                                "pvscan[{}] WARNING: lvmetad is being updated, retrying (setup) for {} more seconds.",
+                                self.pid,
+                                wait_sec as u64 - (now - wait_start)
+                            ),
+                        );
+                    }
+                    delay = self.random_delay();
                 }
                 waited = true;
-                self.sleep_random();
+                self.pace(&mut pacer, delay);
                 continue;
             }
+            // the cache was seen not being updated: any update seen later began after this
+            self.idle_seen = true;
             if daemon_token == "none" {
                 self.log(Level::Debug, "lvmetad initialization needed.");
                 return false;

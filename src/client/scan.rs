@@ -8,7 +8,9 @@
 use super::id::format_id;
 use super::port::vg::{DevId, FmtId, ListId, VgHost, VgId};
 use super::port::{CmdId, Host, Level};
-use super::update::{begin_full_update, enable_after_scan, end_full_update, pvmeta_tree};
+use super::update::{
+    begin_full_update_or_adopt, enable_after_scan, end_full_update, pvmeta_tree, FullUpdate,
+};
 use super::vg::{host_of, lock, lossy, used_and_writable, Shared};
 use super::{Client, Field};
 use crate::protocol::Request;
@@ -223,8 +225,14 @@ pub fn pvscan_all_devs(
         host.log(Level::Error, "Cannot proceed since lvmetad is not active.");
         return false;
     }
-    let Some(future) = begin_full_update(&mut lock(cl), do_wait) else {
-        return false;
+    // a full update another command did meanwhile is not repeated (docs/compat.md)
+    let begun = begin_full_update_or_adopt(&mut lock(cl), do_wait, true);
+    let future = match begun {
+        FullUpdate::Started(future) => future,
+        FullUpdate::Adopted => {
+            return found_vgnames == 0 || complete_vgs_from_cache(cl, h, cmd, found_vgnames)
+        }
+        FullUpdate::NotStarted => return false,
     };
     host.log(
         Level::Verbose,
@@ -291,4 +299,87 @@ pub fn pv_found_on_device(
         h.vg_release(vg);
     }
     Ok(ok)
+}
+
+/// After adopting another command's full update: the names the scan would have added to
+/// `found_vgnames` (each VG that `pv_found` would have reported complete, foreign VGs
+/// left out, in the order the scan would have completed them: by the highest device
+/// number of their PVs), from the cache the update left: `vg_list`, then `vg_lookup` of
+/// each VG (a PV the cache has no device for is `MISSING` there).
+fn complete_vgs_from_cache(cl: &Shared, h: &dyn VgHost, cmd: CmdId, found_vgnames: ListId) -> bool {
+    let host = host_of(cl);
+    let mut c = lock(cl);
+    let r = c.send(Request::VgList, &[]);
+    if !c.handle_reply(&r, Request::VgList, "", None) {
+        return false;
+    }
+    let vgs: Vec<(String, String)> = r
+        .tree
+        .as_deref()
+        .and_then(|t| crate::config::find(t, "volume_groups"))
+        .map(|n| {
+            n.children
+                .iter()
+                .map(|vg| {
+                    let name = crate::config::find_str(&vg.children, "name").unwrap_or_default();
+                    (
+                        String::from_utf8_lossy(&vg.key).into_owned(),
+                        String::from_utf8_lossy(name).into_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let cmd_sys = h.cmd_system_id(cmd).unwrap_or_default();
+    let mut complete: Vec<(u64, String)> = Vec::new();
+    for (uuid, name) in vgs {
+        let r = c.send(
+            Request::VgLookup,
+            &[
+                Field::Str("uuid", uuid.as_bytes()),
+                Field::Str("name", name.as_bytes()),
+            ],
+        );
+        if !c.handle_reply(&r, Request::VgLookup, &name, None) {
+            return false;
+        }
+        let Some(meta) = r
+            .tree
+            .as_deref()
+            .and_then(|t| crate::config::find(t, "metadata"))
+        else {
+            continue;
+        };
+        let sys = crate::config::find_str(&meta.children, "system_id").unwrap_or_default();
+        if !sys.is_empty() && !cmd_sys.is_empty() && sys != cmd_sys.as_bytes() {
+            continue;
+        }
+        let pvs = crate::config::find(&meta.children, "physical_volumes");
+        let mut last = 0u64;
+        let mut all_present = true;
+        for pv in pvs.map(|p| p.children.as_slice()).unwrap_or_default() {
+            let missing = crate::config::find(&pv.children, "status")
+                .and_then(|n| n.values.as_deref())
+                .is_some_and(|v| {
+                    v.iter()
+                        .any(|x| matches!(x, crate::config::Value::Str(s) if &s[..] == b"MISSING"))
+                });
+            if missing {
+                all_present = false;
+                break;
+            }
+            last = last.max(crate::config::find_int(&pv.children, "device").unwrap_or(0) as u64);
+        }
+        if all_present {
+            complete.push((last, name));
+        }
+    }
+    drop(c);
+    complete.sort();
+    for (_, name) in complete {
+        if !h.str_list_add(cmd, found_vgnames, &name) {
+            host.log(Level::Error, "str_list_add failed");
+        }
+    }
+    true
 }

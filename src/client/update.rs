@@ -4,7 +4,7 @@
 
 use super::port::vg::PvAreas;
 use super::port::Level;
-use super::Client;
+use super::{Client, TokenUpdate};
 use crate::config::Node;
 use crate::protocol::TOKEN_UPDATE_IN_PROGRESS as IP;
 
@@ -13,6 +13,36 @@ use crate::protocol::TOKEN_UPDATE_IN_PROGRESS as IP;
 /// the update at the same time. Returns the token to restore after the scan, or None
 /// (with LVM's messages) when the update was not started.
 pub fn begin_full_update(client: &mut Client, do_wait: bool) -> Option<Option<String>> {
+    match begin_full_update_or_adopt(client, do_wait, false) {
+        FullUpdate::Started(future) => Some(future),
+        FullUpdate::Adopted | FullUpdate::NotStarted => None,
+    }
+}
+
+/// How [`begin_full_update_or_adopt`] ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FullUpdate {
+    /// This command's update began: the token to restore after the scan.
+    Started(Option<String>),
+    /// Another command's full update, begun after this command saw the cache not being
+    /// updated, ended with this command's token: the cache holds what this command's
+    /// scan would send, so it does not repeat it.
+    Adopted,
+    /// Not started (LVM's messages logged).
+    NotStarted,
+}
+
+/// [`begin_full_update`]; with `may_adopt` (a command that only needs the cache
+/// populated with its token: `do_wait` is false and no VG names are collected), it
+/// returns `Adopted` when, while it waits to start, another command's update that began
+/// after this command's `token_matches` saw the cache idle ends with this command's
+/// token. LVM's commands that arrive a moment later find the token matching and do not
+/// rescan either; the same holds for those that lost the race (docs/compat.md).
+pub fn begin_full_update_or_adopt(
+    client: &mut Client,
+    do_wait: bool,
+    may_adopt: bool,
+) -> FullUpdate {
     let log = |c: &Client, l: Level, m: &str| c.host().log(l, m);
     let mut retried = false;
     loop {
@@ -26,11 +56,22 @@ pub fn begin_full_update(client: &mut Client, do_wait: bool) -> Option<Option<St
             replacing = true;
         }
         let future = client.replace_token(Some(IP.to_string()));
+        let adopt = match &future {
+            Some(t) if may_adopt && !do_wait && client.idle_seen() => Some(t.clone()),
+            _ => None,
+        };
         let mut replaced = false;
-        if !client.token_update(Some(&mut replaced)) {
-            log(client, Level::Error, "Failed to start lvmetad update.");
-            client.replace_token(future);
-            return None;
+        match client.token_update_or_adopt(Some(&mut replaced), adopt.as_deref()) {
+            TokenUpdate::Done => {}
+            TokenUpdate::Adopted => {
+                client.replace_token(future);
+                return FullUpdate::Adopted;
+            }
+            TokenUpdate::Failed => {
+                log(client, Level::Error, "Failed to start lvmetad update.");
+                client.replace_token(future);
+                return FullUpdate::NotStarted;
+            }
         }
         if !replacing && replaced {
             client.replace_token(future);
@@ -48,9 +89,9 @@ pub fn begin_full_update(client: &mut Client, do_wait: bool) -> Option<Option<St
                 Level::Warn,
                 "WARNING: lvmetad update in progress, skipping update.",
             );
-            return None;
+            return FullUpdate::NotStarted;
         }
-        return Some(future);
+        return FullUpdate::Started(future);
     }
 }
 

@@ -146,6 +146,13 @@ impl Host for Dispatch {
         }
         self.native.random(cmd, max)
     }
+    fn sleep_until(
+        &self,
+        d: std::time::Duration,
+        ready: &mut dyn FnMut() -> bool,
+    ) -> std::time::Duration {
+        crate::client::wait::poll_sleep(d, ready)
+    }
     fn test_mode(&self) -> bool {
         if let Some(ops) = self.c_any() {
             if let Some(f) = ops.test_mode {

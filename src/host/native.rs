@@ -211,6 +211,13 @@ impl Host for NativeHost {
             None => print_lvm_style(level, msg, self.verbosity.load(Ordering::Relaxed)),
         }
     }
+    fn sleep_until(
+        &self,
+        d: std::time::Duration,
+        ready: &mut dyn FnMut() -> bool,
+    ) -> std::time::Duration {
+        crate::client::wait::poll_sleep(d, ready)
+    }
     fn refresh_filters(&self, _cmd: CmdId) -> bool {
         // The native filters are built from lvm.conf for each scan; nothing is cached.
         true

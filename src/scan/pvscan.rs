@@ -28,15 +28,15 @@ pub struct ScanDevice {
     pub io: Box<dyn BlockRead + Send + Sync>,
 }
 
-/// Reads a device's first 128 KiB once (LVM reads that block of every device before
-/// processing labels) and serves later reads inside it from memory.
+/// Reads a device's first bytes once (what the label, the pv_header and the usual first
+/// mda header need; `crate::scan::probe`) and serves later reads inside them from memory.
 struct HeadCache<'a> {
     inner: &'a dyn BlockRead,
     size: Option<u64>,
     head: Vec<u8>,
 }
 
-const HEAD_BYTES: u64 = 128 * 1024;
+const HEAD_BYTES: u64 = crate::scan::probe::PROBE_BYTES as u64;
 
 impl<'a> HeadCache<'a> {
     fn new(inner: &'a dyn BlockRead) -> HeadCache<'a> {
@@ -311,8 +311,22 @@ pub const ECMD_FAILED: i32 = 5;
 
 /// `_pvscan_cache()` for a command whose lvmetad connection is set up, over the host
 /// ports: `h` finds and reads the devices, `cl` talks to lvmetad. Returns the exit
-/// status (0 or 5).
+/// status (0 or 5). Takes no lock: see [`pvscan_cache_locked`].
 pub fn pvscan_cache(cl: &Shared, h: &dyn VgHost, cmd: CmdId, args: &CacheArgs) -> i32 {
+    pvscan_cache_locked(cl, h, cmd, args, &mut || true)
+}
+
+/// [`pvscan_cache`] taking LVM's global lock where `_pvscan_cache` does (after the
+/// "lvmetad is not in use" check, before anything is scanned or sent): `global_lock`
+/// takes it (`lock_vol(VG_GLOBAL, LCK_VG_READ)`) and returns false when it cannot. The
+/// caller releases it after the return (`unlock_vg`).
+pub fn pvscan_cache_locked(
+    cl: &Shared,
+    h: &dyn VgHost,
+    cmd: CmdId,
+    args: &CacheArgs,
+    global_lock: &mut dyn FnMut() -> bool,
+) -> i32 {
     let host: std::sync::Arc<dyn Host> = lock(cl).host().clone();
     let log = |l: Level, m: &str| host.log(l, m);
     let used = || lock(cl).used();
@@ -323,6 +337,10 @@ pub fn pvscan_cache(cl: &Shared, h: &dyn VgHost, cmd: CmdId, args: &CacheArgs) -
             "Ignoring pvscan --cache because lvmetad is not in use.",
         );
         return ECMD_PROCESSED;
+    }
+    if !global_lock() {
+        log(Level::Error, "Unable to obtain global lock.");
+        return ECMD_FAILED;
     }
     let dev_arg = args.devices.first().cloned().unwrap_or_default();
     let say_reason = |reason: crate::client::Reason| {

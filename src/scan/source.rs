@@ -92,8 +92,9 @@ impl SystemDevices {
         })
     }
 
-    /// The lvmetad filter chain; on acceptance, the device (with its preferred name).
-    fn accept(&self, d: &Device) -> Option<Device> {
+    /// The lvmetad filter chain; on acceptance, the device (with its preferred name) and
+    /// its open descriptor with the bytes the filters read.
+    fn accept(&self, d: &Device) -> Option<(Device, super::probe::Probed)> {
         let mut d = d.clone();
         if !d.is_image && self.sysfs_scan && !in_sysfs(d.devno) {
             return None;
@@ -127,8 +128,10 @@ impl SystemDevices {
                 d.devno,
                 Some(major(d.devno)) == self.types.loop_major && loop_partscan(d.devno),
             );
-        let f = std::fs::File::open(d.aliases.first()?).ok()?;
-        let mut head = vec![0u8; 8192];
+        // one descriptor for the filters, the label and the metadata: a block device's
+        // page cache is dropped when its last opener closes it
+        let f = super::probe::open_device(d.aliases.first()?)?;
+        let mut head = vec![0u8; super::probe::PROBE_BYTES];
         let n = crate::ondisk::BlockRead::read_at(&f, 0, &mut head).unwrap_or(0);
         head.truncate(n);
         if partitionable && has_partition_table(&head) {
@@ -140,16 +143,16 @@ impl SystemDevices {
         if self.md_component_detection && is_md_component(&head, size) {
             return None;
         }
-        Some(d)
+        Some((d, super::probe::Probed::new(f, head)))
     }
 
-    fn open(d: &Device) -> Option<ScanDevice> {
-        let f = std::fs::File::open(d.aliases.first()?).ok()?;
-        Some(ScanDevice {
+    fn open(accepted: (Device, super::probe::Probed)) -> ScanDevice {
+        let (d, io) = accepted;
+        ScanDevice {
             devno: d.devno,
             name: d.name(),
-            io: Box::new(f),
-        })
+            io: Box::new(io),
+        }
     }
 
     /// The device cache (all known devices, unfiltered).
@@ -161,9 +164,11 @@ impl SystemDevices {
 impl DeviceSource for SystemDevices {
     fn all(&mut self) -> Vec<ScanDevice> {
         let devs: Vec<Device> = self.cache.iter().cloned().collect();
-        devs.iter()
-            .filter_map(|d| self.accept(d))
-            .filter_map(|d| Self::open(&d))
+        // the filters wait on each device's first read: several devices at a time
+        super::probe::map_parallel(&devs, |d| self.accept(d))
+            .into_iter()
+            .flatten()
+            .map(Self::open)
             .collect()
     }
 
@@ -181,7 +186,7 @@ impl DeviceSource for SystemDevices {
         });
         match dev {
             None => Lookup::NotFound,
-            Some(d) => match self.accept(&d).and_then(|d| Self::open(&d)) {
+            Some(d) => match self.accept(&d).map(Self::open) {
                 Some(s) => Lookup::Found(s),
                 None => Lookup::Filtered(d.devno),
             },
@@ -191,7 +196,7 @@ impl DeviceSource for SystemDevices {
     fn by_devno(&mut self, devno: u64) -> Lookup {
         match self.cache.get(devno).cloned() {
             None => Lookup::NotFound,
-            Some(d) => match self.accept(&d).and_then(|d| Self::open(&d)) {
+            Some(d) => match self.accept(&d).map(Self::open) {
                 Some(s) => Lookup::Found(s),
                 None => Lookup::Filtered(d.devno),
             },

@@ -50,6 +50,14 @@ pub trait Host: Send + Sync {
     fn sleep(&self, d: Duration) {
         std::thread::sleep(d)
     }
+    /// Sleep `d`, or less when `ready` (asked now and then) says the wait is over:
+    /// returns what was left of `d` then, or zero. By default a plain [`Host::sleep`];
+    /// the native and C hosts poll (`crate::client::wait`).
+    fn sleep_until(&self, d: Duration, ready: &mut dyn FnMut() -> bool) -> Duration {
+        let _ = ready;
+        self.sleep(d);
+        Duration::ZERO
+    }
     /// CLOCK_MONOTONIC whole seconds; 0 when unavailable.
     fn monotonic_seconds(&self) -> u64 {
         nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
