@@ -1040,10 +1040,21 @@ fn reread_devices(
     let scanned: Vec<Scanned> = devs
         .iter()
         .filter(|d| which.contains(&d.devno))
-        .map(|d| Scanned {
-            devno: d.devno,
-            name: d.name.clone(),
-            entry: read_device(d).0,
+        .map(|d| {
+            // opened again: the first read's descriptor serves its head from memory,
+            // which a writer may have changed since
+            let fresh = crate::scan::probe::open_device(std::path::Path::new(&d.name)).map(|f| {
+                ScanDevice {
+                    devno: d.devno,
+                    name: d.name.clone(),
+                    io: Box::new(f),
+                }
+            });
+            Scanned {
+                devno: d.devno,
+                name: d.name.clone(),
+                entry: read_device(fresh.as_ref().unwrap_or(d)).0,
+            }
         })
         .collect();
     let sub = build_view(&scanned);

@@ -17,14 +17,38 @@ use std::path::Path;
 pub const PROBE_BYTES: usize = 8192;
 
 /// Open a device (or image file) for reading, without readahead.
+/// A scan holds one descriptor per device until it is done: out of descriptors (the
+/// usual soft limit is 1,024), the soft limit is raised to the hard one and the open
+/// tried again, so no device is dropped for want of a descriptor.
 pub fn open_device(path: &Path) -> Option<File> {
-    let f = File::open(path).ok()?;
+    let f = match File::open(path) {
+        Err(e) if e.raw_os_error() == Some(libc::EMFILE) && raise_nofile() => {
+            File::open(path).ok()?
+        }
+        r => r.ok()?,
+    };
     // SAFETY: an advice call on a descriptor the File owns; a failure only leaves the
     // default readahead.
     unsafe {
         libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_RANDOM);
     }
     Some(f)
+}
+
+/// Raise the soft limit of open files to the hard limit; false when it already was.
+fn raise_nofile() -> bool {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit on a local struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) != 0 || rl.rlim_cur >= rl.rlim_max {
+            return false;
+        }
+        rl.rlim_cur = rl.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &rl) == 0
+    }
 }
 
 /// An open device with the bytes already read from its start; later reads inside them
