@@ -588,3 +588,46 @@ fn the_export_filter_gives_the_clean_vg_of_a_pv_with_crafted_keys() {
         assert_eq!(text(&without_ignored_keys(&section)), want);
     }
 }
+
+/// A scan holds one descriptor per device: with fewer descriptors allowed (soft limit)
+/// than devices, `lvmetad-pvscan` raises its soft limit and drops no device, so its
+/// output and the daemon's dump are those of an unconstrained scan.
+#[test]
+fn a_scan_of_more_devices_than_the_soft_open_files_limit_drops_none() {
+    use std::os::unix::process::CommandExt;
+    let mut names: Vec<String> = std::fs::read_dir(data_dir().join("images"))
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.unwrap().file_name().to_string_lossy().into_owned();
+            n.strip_suffix(".img.zst").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 12, "{} fixture images", names.len());
+    let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+    let set = ImageSet::new(&refs, "");
+    let run = |soft: Option<u64>| {
+        let d = DaemonProc::start();
+        let mut c = set.pvscan_cmd(&d.socket, &["--cache"]);
+        if let Some(soft) = soft {
+            // SAFETY: only async-signal-safe calls between fork and exec.
+            unsafe {
+                c.pre_exec(move || {
+                    let mut rl = libc::rlimit {
+                        rlim_cur: 0,
+                        rlim_max: 0,
+                    };
+                    libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl);
+                    rl.rlim_cur = soft;
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+                    Ok(())
+                });
+            }
+        }
+        let o = c.output().unwrap();
+        (o.status.code(), s(&o.stdout), s(&o.stderr), dump(&d.socket))
+    };
+    let free = run(None);
+    assert!(free.3.contains("vg5"));
+    assert_eq!(run(Some(names.len() as u64 / 2)), free);
+}
