@@ -33,7 +33,7 @@ use crate::scan::devices::{major, minor};
 use crate::scan::lock::{Locks, Mode};
 use crate::scan::lvmconf::LvmConfig;
 use crate::scan::pvscan::{
-    label_scan, read_device, vg_export, DeviceSource, Entry, ScanDevice, Scanned,
+    label_scan, read_device, vg_export, DeviceSource, ScanDevice, ScanEntry, Scanned,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -234,7 +234,7 @@ fn build_view(scanned: &[Scanned]) -> DiskView {
     let mut first: HashMap<String, String> = HashMap::new();
     for s in scanned {
         match &s.entry {
-            Entry::Pv(pv) => {
+            ScanEntry::Pv(pv) => {
                 let uuid = pv.label.pv_uuid();
                 first.insert(pv.label.pvid_str(), s.name.clone());
                 let mut vgid = None;
@@ -267,7 +267,7 @@ fn build_view(scanned: &[Scanned]) -> DiskView {
                     },
                 );
             }
-            Entry::NoInfo {
+            ScanEntry::NoInfo {
                 pvid,
                 duplicate: true,
             } => {
@@ -275,7 +275,7 @@ fn build_view(scanned: &[Scanned]) -> DiskView {
                 let f = first.get(pvid).cloned().unwrap_or_default();
                 v.dups.push((uuid, s.name.clone(), f));
             }
-            Entry::NoInfo { .. } => {}
+            ScanEntry::NoInfo { .. } => {}
         }
     }
     // PVs without metadata of their own belong to the VG whose metadata lists them

@@ -10,7 +10,7 @@ pub const ORPHAN: &[u8] = b"#orphan";
 pub const VGFL_INVALID: u32 = 1;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct VgInfo {
+pub struct VgVersionInfo {
     pub external_version: i64,
     pub flags: u32,
 }
@@ -148,7 +148,7 @@ pub struct Cache {
     pub vgid_to_metadata: DmHash<Stored>,
     pub vgid_to_vgname: DmHash<Vec<u8>>,
     pub vgid_to_outdated_pvs: DmHash<Node>,
-    pub vgid_to_info: DmHash<VgInfo>,
+    pub vgid_to_info: DmHash<VgVersionInfo>,
     pub vgname_to_vgid: DmHash<Vec<u8>>,
     pub pvid_to_vgid: DmHash<Vec<u8>>,
 }

@@ -1,7 +1,7 @@
 //! Request dispatch and the reply of every lvmetad request (docs/reference/protocol.md section 4).
 
 use super::cache::{
-    dev_key, find_cint, pvmeta_to_merge, set_flag, Cache, Stored, Update, VgInfo, ORPHAN,
+    dev_key, find_cint, pvmeta_to_merge, set_flag, Cache, Stored, Update, VgVersionInfo, ORPHAN,
     VGFL_INVALID,
 };
 use crate::config::builder::{push_int, push_str};
@@ -49,7 +49,7 @@ pub struct Daemon {
 
 /// A reply body (without the terminator).
 #[derive(Debug)]
-pub struct Reply {
+pub struct Response {
     pub body: Vec<u8>,
 }
 
@@ -131,10 +131,10 @@ impl Daemon {
     }
 
     /// Handle one request body (terminator removed) and return the reply body.
-    pub fn handle(&self, body: &[u8]) -> Reply {
+    pub fn handle(&self, body: &[u8]) -> Response {
         let mut out = Vec::new();
         self.handle_into(body, &mut out);
-        Reply { body: out }
+        Response { body: out }
     }
 
     /// Handle one request body (terminator removed); the reply body replaces the
@@ -1028,7 +1028,7 @@ impl Daemon {
             }
         }
         if !cache.vgid_to_info.contains(&vgid) {
-            cache.vgid_to_info.insert(&vgid, VgInfo::default());
+            cache.vgid_to_info.insert(&vgid, VgVersionInfo::default());
         }
         let info = cache.vgid_to_info.get_mut(&vgid).unwrap();
         info.external_version = new_version;

@@ -22,7 +22,8 @@ use crate::ondisk::export::without_ignored_keys;
 use crate::ondisk::summary::id_read_format;
 use crate::ondisk::{scan_pv, Log, PvScan, ScannedPv};
 use crate::scan::pvscan::{
-    label_scan, pv_areas, read_device, vg_export, visible, DeviceSource, Entry, Lookup, ScanDevice,
+    label_scan, pv_areas, read_device, vg_export, visible, DeviceSource, Lookup, ScanDevice,
+    ScanEntry,
 };
 use crate::scan::source::SystemDevices;
 use std::collections::{HashMap, HashSet};
@@ -137,7 +138,7 @@ pub struct NativeObjects {
     /// Devices looked up and not read yet, with their I/O.
     opened: Mutex<HashMap<DevId, ScanDevice>>,
     /// What the label scan found on each device (`dev->pvid` and lvmcache's info).
-    labels: Mutex<HashMap<DevId, Entry>>,
+    labels: Mutex<HashMap<DevId, ScanEntry>>,
     /// Devices of the last full label scan of each command that hold a duplicate PV.
     duplicates: Mutex<HashMap<CmdId, Vec<String>>>,
     /// `silent_mode()`.
@@ -304,8 +305,8 @@ impl NativeHost {
     }
 
     /// Record a label-scan result: the device's entry, and for a PV lvmcache's info.
-    fn record(&self, cmd: CmdId, dev: DevId, entry: Entry) {
-        if let Entry::Pv(pv) = &entry {
+    fn record(&self, cmd: CmdId, dev: DevId, entry: ScanEntry) {
+        if let ScanEntry::Pv(pv) = &entry {
             let (vgname, vgid) = match pv.best_metadata() {
                 Some(m) => (m.summary.name().into_owned(), m.summary.vgid),
                 None => (ORPHAN_VG.to_string(), orphan_vgid()),
@@ -433,7 +434,7 @@ impl VgHost for NativeHost {
         let mut out = Vec::with_capacity(scanned.len());
         for sd in scanned {
             let h = self.objects.dev_handle(cmd, sd.devno, &sd.name);
-            if let Entry::NoInfo {
+            if let ScanEntry::NoInfo {
                 duplicate: true, ..
             } = sd.entry
             {
@@ -456,14 +457,14 @@ impl VgHost for NativeHost {
     fn dev_label(&self, cmd: CmdId, dev: DevId) -> DevLabel {
         self.scan_one(cmd, dev);
         match g(&self.objects.labels).get(&dev) {
-            Some(Entry::Pv(pv)) => DevLabel {
+            Some(ScanEntry::Pv(pv)) => DevLabel {
                 pvid: pv.label.pvid.to_vec(),
                 has_info: true,
                 has_label: true,
                 fmt: FMT_LVM2,
                 label_sector: pv.label.sector,
             },
-            Some(Entry::NoInfo { pvid, .. }) => DevLabel {
+            Some(ScanEntry::NoInfo { pvid, .. }) => DevLabel {
                 pvid: pvid.as_bytes().to_vec(),
                 ..DevLabel::default()
             },
@@ -475,7 +476,7 @@ impl VgHost for NativeHost {
         // LVM imports the VG from the text, so keys its import does not read are not
         // part of the VG it later exports to lvmetad
         let section = match g(&self.objects.labels).get(&dev) {
-            Some(Entry::Pv(pv)) => without_ignored_keys(pv.best_metadata()?.vg_section()?),
+            Some(ScanEntry::Pv(pv)) => without_ignored_keys(pv.best_metadata()?.vg_section()?),
             _ => return None,
         };
         let mut log = Log::new();
@@ -527,7 +528,7 @@ impl VgHost for NativeHost {
 
     fn pv_cache_info(&self, cmd: CmdId, pvid: &[u8; 32], dev: DevId) -> Option<PvAreas> {
         // lvmcache's info from the label scan, else the device read now
-        if let Some(Entry::Pv(pv)) = g(&self.objects.labels).get(&dev) {
+        if let Some(ScanEntry::Pv(pv)) = g(&self.objects.labels).get(&dev) {
             if &pv.label.pvid == pvid {
                 return Some(pv_areas(pv));
             }

@@ -13,7 +13,7 @@
 //!   [`read_metadata_text`]).
 //! * [`summary`]: the metadata text summary taken during the scan (VG name rules, VG id,
 //!   status flags, seqno, system_id, lock_type, creation_host) -> [`VgSummary`].
-//! * [`scan`]: one metadata area as the label scan processes it ([`read_mda`] ->
+//! * [`pv`]: one metadata area as the label scan processes it ([`read_mda`] ->
 //!   [`MdaInfo`], with `free_sectors` computed as 2.02.188 does), a whole device as
 //!   `_text_read` processes it ([`scan_pv`] -> [`PvScan`], with everything `pv_found`'s
 //!   `pvmeta` carries: [`PvMeta`]), and the `vg_read` path pvscan uses to read the VG
@@ -35,7 +35,7 @@ pub mod device;
 pub mod export;
 pub mod label;
 pub mod mda;
-pub mod scan;
+pub mod pv;
 pub mod summary;
 
 pub use device::{read_exact_at, BlockRead};
@@ -43,7 +43,7 @@ pub use label::{read_label, DiskLocn, Label, LabelError};
 pub use mda::{
     read_mda_header, read_metadata_text, wrap_of, MdaHeader, MdaHeaderError, RawLocn, TextError,
 };
-pub use scan::{
+pub use pv::{
     read_mda, read_vg_text, scan_pv, MdaInfo, Metadata, MetadataError, PvMeta, PvMetaMda, PvScan,
     ScannedPv, VgText,
 };

@@ -95,7 +95,7 @@ pub trait DeviceSource {
 }
 
 /// The label scan's view of one device (lvmcache in LVM).
-pub enum Entry {
+pub enum ScanEntry {
     /// A PV whose scan-cache entry belongs to this device.
     Pv(Box<ScannedPv>),
     /// Not usable as a PV here: no label, a bad label or mda, or a duplicate whose
@@ -108,7 +108,7 @@ pub enum Entry {
 pub struct Scanned {
     pub devno: u64,
     pub name: String,
-    pub entry: Entry,
+    pub entry: ScanEntry,
 }
 
 /// The reader's messages that LVM shows (errors and warnings), in order.
@@ -118,10 +118,10 @@ pub fn visible(log: &Log) -> impl Iterator<Item = &crate::ondisk::Message> {
 
 /// Read one device's label and metadata (`label_scan_devs` of one device): the entry,
 /// `NoInfo` with an empty id when it holds no PV, and the messages LVM would print.
-pub fn read_device(dev: &ScanDevice) -> (Entry, Log) {
+pub fn read_device(dev: &ScanDevice) -> (ScanEntry, Log) {
     let (e, log) = scan_device_quiet(dev);
     (
-        e.unwrap_or(Entry::NoInfo {
+        e.unwrap_or(ScanEntry::NoInfo {
             pvid: String::new(),
             duplicate: false,
         }),
@@ -130,13 +130,13 @@ pub fn read_device(dev: &ScanDevice) -> (Entry, Log) {
 }
 
 /// Read one device. None when LVM would not list it at all.
-fn scan_device_quiet(dev: &ScanDevice) -> (Option<Entry>, Log) {
+fn scan_device_quiet(dev: &ScanDevice) -> (Option<ScanEntry>, Log) {
     let mut log = Log::new();
     let cached = HeadCache::new(&*dev.io);
     let r = scan_pv(&cached, &dev.name, &mut log);
     let e = match r {
-        Ok(PvScan::Pv(pv)) => Some(Entry::Pv(Box::new(pv))),
-        Ok(PvScan::Failed { label, .. }) => Some(Entry::NoInfo {
+        Ok(PvScan::Pv(pv)) => Some(ScanEntry::Pv(Box::new(pv))),
+        Ok(PvScan::Failed { label, .. }) => Some(ScanEntry::NoInfo {
             pvid: String::from_utf8_lossy(&label.pvid).into_owned(),
             duplicate: false,
         }),
@@ -147,12 +147,12 @@ fn scan_device_quiet(dev: &ScanDevice) -> (Option<Entry>, Log) {
 
 /// Read every device, several at a time (as LVM keeps many reads in flight with aio);
 /// results in the devices' order.
-fn scan_all_parallel(devs: &[ScanDevice]) -> Vec<(Option<Entry>, Log)> {
+fn scan_all_parallel(devs: &[ScanDevice]) -> Vec<(Option<ScanEntry>, Log)> {
     let workers = devs.len().clamp(1, 16);
     if workers == 1 {
         return devs.iter().map(scan_device_quiet).collect();
     }
-    let mut out: Vec<Option<(Option<Entry>, Log)>> = (0..devs.len()).map(|_| None).collect();
+    let mut out: Vec<Option<(Option<ScanEntry>, Log)>> = (0..devs.len()).map(|_| None).collect();
     std::thread::scope(|sc| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
@@ -192,7 +192,7 @@ pub fn label_scan(devs: &[ScanDevice]) -> (Vec<Scanned>, Log) {
                 .filter(|m| m.level <= Level::PrintUnlessSilent),
         );
         let entry = match e {
-            Some(Entry::Pv(pv)) => {
+            Some(ScanEntry::Pv(pv)) => {
                 let id = pv.label.pvid.to_vec();
                 if let Some(first) = seen.get(&id) {
                     messages.push(crate::ondisk::Message {
@@ -204,17 +204,17 @@ pub fn label_scan(devs: &[ScanDevice]) -> (Vec<Scanned>, Log) {
                             first
                         ),
                     });
-                    Entry::NoInfo {
+                    ScanEntry::NoInfo {
                         pvid: String::from_utf8_lossy(&id).into_owned(),
                         duplicate: true,
                     }
                 } else {
                     seen.insert(id, d.name.clone());
-                    Entry::Pv(pv)
+                    ScanEntry::Pv(pv)
                 }
             }
             // a failed mda deletes the entry: the device is not listed
-            Some(Entry::NoInfo { .. }) | None => continue,
+            Some(ScanEntry::NoInfo { .. }) | None => continue,
         };
         out.push(Scanned {
             devno: d.devno,
@@ -227,7 +227,7 @@ pub fn label_scan(devs: &[ScanDevice]) -> (Vec<Scanned>, Log) {
 
 /// The VG as `export_vg_to_config_tree` gives it: the VG section's contents with each
 /// PV's `device` set to the name of the device holding that PV in this scan (or
-/// "[unknown]").
+/// "\[unknown\]").
 pub fn vg_export(vg_section: &Node, names: &HashMap<String, String>) -> Node {
     let mut meta = vg_section.clone();
     meta.key = "metadata".into();
