@@ -148,32 +148,9 @@ fn scan_device_quiet(dev: &ScanDevice) -> (Option<ScanEntry>, Log) {
 /// Read every device, several at a time (as LVM keeps many reads in flight with aio);
 /// results in the devices' order.
 fn scan_all_parallel(devs: &[ScanDevice]) -> Vec<(Option<ScanEntry>, Log)> {
-    let workers = devs.len().clamp(1, 16);
-    if workers == 1 {
-        return devs.iter().map(scan_device_quiet).collect();
-    }
-    let mut out: Vec<Option<(Option<ScanEntry>, Log)>> = (0..devs.len()).map(|_| None).collect();
-    std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                sc.spawn(move || {
-                    (w..devs.len())
-                        .step_by(workers)
-                        .map(|i| (i, scan_device_quiet(&devs[i])))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            // a worker that panicked loses its devices; they count as unreadable
-            if let Ok(v) = h.join() {
-                for (i, r) in v {
-                    out[i] = Some(r);
-                }
-            }
-        }
-    });
-    out.into_iter()
+    // a worker that panicked loses its devices; they count as unreadable
+    super::probe::map_parallel(devs, |d| Some(scan_device_quiet(d)))
+        .into_iter()
         .map(|r| r.unwrap_or((None, Log::new())))
         .collect()
 }
