@@ -29,19 +29,6 @@ const IP: &str = "update in progress";
 // ---------------------------------------------------------------------------------
 // helpers
 
-/// The token of the images' lvm.conf global_filter.
-fn image_filter() -> Vec<lvmetad::config::Value> {
-    ["a|\\.img$|", "r|.*|"]
-        .iter()
-        .map(lvmetad::config::Value::str)
-        .collect()
-}
-
-/// `"filter:N"` for that filter.
-fn image_token() -> String {
-    lvmetad::client::token::filter_token(Some(&image_filter()))
-}
-
 fn client_for(host: &Arc<TestHost>, socket: &Path) -> Client {
     let mut c = Client::new(host.clone() as Arc<dyn Host>);
     c.set_socket(Some(socket.to_path_buf()));

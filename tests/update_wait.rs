@@ -59,17 +59,6 @@ impl Host for PollingHost {
     }
 }
 
-fn image_filter() -> Vec<lvmetad::config::Value> {
-    ["a|\\.img$|", "r|.*|"]
-        .iter()
-        .map(lvmetad::config::Value::str)
-        .collect()
-}
-
-fn image_token() -> String {
-    lvmetad::client::token::filter_token(Some(&image_filter()))
-}
-
 fn client(host: &Arc<PollingHost>, socket: &Path) -> Client {
     let mut c = Client::new(host.clone() as Arc<dyn Host>);
     c.set_socket(Some(socket.to_path_buf()));

@@ -155,3 +155,16 @@ pub fn clean_dump(set: &ImageSet) -> String {
     assert_eq!((rc, out.as_str(), err.as_str()), (0, "", ""));
     dump(&d.socket)
 }
+
+/// The values of the images' lvm.conf `global_filter` ([`ImageSet`] writes it).
+pub fn image_filter() -> Vec<lvmetad::config::Value> {
+    ["a|\\.img$|", "r|.*|"]
+        .iter()
+        .map(lvmetad::config::Value::str)
+        .collect()
+}
+
+/// `"filter:N"`: the token of that filter.
+pub fn image_token() -> String {
+    lvmetad::client::token::filter_token(Some(&image_filter()))
+}
