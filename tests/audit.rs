@@ -460,54 +460,59 @@ fn cannot_audit_exits_2() {
     assert_eq!(e.audit(&["--bogus"]).0, 2);
 }
 
-#[test]
-fn vg_being_written_is_compared_after_the_writer() {
-    // an LVM writer holds the VG's lock; the audit reads the devices (the old metadata)
-    // and waits for the lock; meanwhile the writer writes the new metadata and tells
-    // lvmetad, then releases the lock. What the audit read first now differs from the
-    // cache: it must read the VG again under the lock and report nothing.
+/// An audit started while an LVM writer holds the lock file `lock` (taken here): once
+/// the audit waits for that lock (`-vv` shows its attempt), `writer` runs as the holder
+/// would, the lock is released, and the audit's exit status and stdout are returned.
+fn audit_across_a_writer(e: &Env, lock: &str, writer: impl FnOnce()) -> (Option<i32>, String) {
     use std::io::BufRead;
-    let a = avg('a');
-    let e = Env::new(&names(&a, &[]));
-    let f = hold(&e.locks.path().join("V_avg"));
+    let f = hold(&e.locks.path().join(lock));
     let mut child = e
         .cmd(&["--lock-timeout", "60", "-vv"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // its first attempt at the VG's lock: the devices were read before it
-    let want = format!("Locking {}/V_avg R", e.locks.path().display());
+    let want = format!("Locking {}/{} R", e.locks.path().display(), lock);
     let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     while !line.contains(&want) {
         line.clear();
         assert!(err.read_line(&mut line).unwrap() > 0, "audit ended early");
     }
-    e.put(0, &state('b', 1));
-    e.put(1, &state('b', 2));
-    // (an LVM writer holds only the VG's lock: no global lock for this pvscan)
-    let (rc, _, _) = e.set.pvscan(
-        &e.d.socket,
-        &[
-            "--cache",
-            "--config",
-            "global { locking_type = 0 }",
-            &e.path(0),
-            &e.path(1),
-        ],
-    );
-    assert_eq!(rc, 0);
+    writer();
     drop(f);
     std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
     let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).into_owned()
-        ),
-        (Some(0), String::new())
-    );
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+/// `pvscan --cache DEV...` as an LVM writer that holds only a VG's or the orphans' lock
+/// runs it (no global lock).
+fn writer_pvscan(e: &Env, devs: &[String]) {
+    let mut args = vec!["--cache", "--config", "global { locking_type = 0 }"];
+    args.extend(devs.iter().map(|d| d.as_str()));
+    let (rc, _, _) = e.set.pvscan(&e.d.socket, &args);
+    assert_eq!(rc, 0);
+}
+
+#[test]
+fn vg_being_written_is_compared_after_the_writer() {
+    // an LVM writer holds the VG's lock; the audit reads the devices (the old metadata)
+    // and waits for the lock (its first attempt at it: the devices were read before);
+    // meanwhile the writer writes the new metadata and tells lvmetad, then releases the
+    // lock. What the audit read first now differs from the cache: it must read the VG
+    // again under the lock and report nothing.
+    let a = avg('a');
+    let e = Env::new(&names(&a, &[]));
+    let got = audit_across_a_writer(&e, "V_avg", || {
+        e.put(0, &state('b', 1));
+        e.put(1, &state('b', 2));
+        writer_pvscan(&e, &[e.path(0), e.path(1)]);
+    });
+    assert_eq!(got, (Some(0), String::new()));
 }
 
 #[test]
@@ -515,45 +520,12 @@ fn pv_being_created_is_compared_after_the_writer() {
     // pvcreate holds the orphans' lock (P_orphans) from writing the label to telling
     // lvmetad; an audit that read the new label and the cache without it in between must
     // read both again under that lock
-    use std::io::BufRead;
     let a = avg('a');
     let e = Env::new(&names(&a, &["c10e_truncated_2k"]));
-    let f = hold(&e.locks.path().join("P_orphans"));
-    // the label is written, lvmetad not told yet
+    // the label is written, lvmetad not told yet (the writer holds P_orphans from here)
     e.put(2, "c01_orphan_default");
-    let mut child = e
-        .cmd(&["--lock-timeout", "60", "-vv"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let want = format!("Locking {}/P_orphans R", e.locks.path().display());
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains(&want) {
-        line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "audit ended early");
-    }
-    let (rc, _, _) = e.set.pvscan(
-        &e.d.socket,
-        &[
-            "--cache",
-            "--config",
-            "global { locking_type = 0 }",
-            &e.path(2),
-        ],
-    );
-    assert_eq!(rc, 0);
-    drop(f);
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(
-        (
-            o.status.code(),
-            String::from_utf8_lossy(&o.stdout).into_owned()
-        ),
-        (Some(0), String::new())
-    );
+    let got = audit_across_a_writer(&e, "P_orphans", || writer_pvscan(&e, &[e.path(2)]));
+    assert_eq!(got, (Some(0), String::new()));
 }
 
 #[test]
