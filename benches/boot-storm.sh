@@ -47,20 +47,12 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$work/img" "$work/etc" "$work/lock" "$work/dev" "$work/out"
 devnums=()
-for i in $(seq 0 $((N-1))); do
-    truncate -s 8M "$work/img/$i.img"
-    l=$(losetup -f --show "$work/img/$i.img")
-    loops+=("$l")
-    ln -s "$l" "$work/dev/pv$i"
+. "$top/benches/loops.sh"
+bench_loops "$work" "$N"
+for l in "${loops[@]}"; do
     devnums+=("$(printf '%d:%d' "0x$(stat -L -c %t "$l")" "0x$(stat -L -c %T "$l")")")
 done
-cat > "$work/etc/lvm.conf" <<EOC
-devices { dir = "/dev" scan = [ "$work/dev" ] obtain_device_list_from_udev = 0
-          external_device_info_source = "none" global_filter = [ "a|^$work/dev/|", "r|.*|" ] }
-global { use_lvmetad = 1 locking_type = 1 locking_dir = "$work/lock" use_lvmpolld = 0 activation = 0 }
-activation { udev_sync = 0 udev_rules = 0 verify_udev_operations = 0 monitoring = 0 }
-backup { backup = 0 archive = 0 }
-EOC
+bench_conf "$work"
 export LVM_SYSTEM_DIR=$work/etc LVM_SUPPRESS_FD_WARNINGS=1 LC_ALL=C LVM_LVMETAD_SOCKET=$work/s
 start_daemon() {
     [ -n "$dpid" ] && { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null || true; }

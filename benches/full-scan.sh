@@ -26,6 +26,7 @@ OURS=${OURS:-$top/target/release/lvmetad-pvscan}
 OUR_D=${OUR_D:-$top/target/release/lvmetad}
 work=$(mktemp -d /tmp/full-scan.XXXXXX)
 loops=(); pids=()
+. "$top/benches/loops.sh"
 detach_all() {
     for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null || true; done
     # free loop devices stay in sysfs, where LVM looks at every one: remove them
@@ -75,18 +76,9 @@ start_daemon() { # binary socket
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A RES
 for N in $NS; do
-    W=$work/n$N; mkdir -p "$W/img" "$W/dev" "$W/etc" "$W/lock"
-    for i in $(seq 0 $((N-1))); do
-        truncate -s 8M "$W/img/$i.img"
-        l=$(losetup -f --show "$W/img/$i.img"); loops+=("$l"); ln -s "$l" "$W/dev/pv$i"
-    done
-    cat > "$W/etc/lvm.conf" <<EOC
-devices { dir = "/dev" scan = [ "$W/dev" ] obtain_device_list_from_udev = 0
-          external_device_info_source = "none" global_filter = [ "a|^$W/dev/|", "r|.*|" ] }
-global { use_lvmetad = 1 locking_type = 1 locking_dir = "$W/lock" use_lvmpolld = 0 activation = 0 }
-activation { udev_sync = 0 udev_rules = 0 verify_udev_operations = 0 monitoring = 0 }
-backup { backup = 0 archive = 0 }
-EOC
+    W=$work/n$N
+    bench_loops "$W" "$N"
+    bench_conf "$W"
     export LVM_SYSTEM_DIR=$W/etc
     start_daemon "$STOCK_D" "$W/s1"; start_daemon "$OUR_D" "$W/s2"
     LVM_LVMETAD_SOCKET=$W/s1 "$STOCK_LVM" pvcreate -q "$W"/dev/pv* >/dev/null 2>&1

@@ -19,23 +19,11 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/img" "$work/etc" "$work/lock" "$work/dev"
+. "$top/benches/loops.sh"
 t0=$(date +%s.%N)
-for i in $(seq 0 $((N-1))); do
-    truncate -s 8M "$work/img/$i.img"
-    l=$(losetup -f --show "$work/img/$i.img")
-    loops+=("$l")
-    # a private directory of symlinks: the scan sees exactly these devices
-    ln -s "$l" "$work/dev/pv$i"
-done
+bench_loops "$work" "$N"
 echo "attached $N loop devices in $(echo "$(date +%s.%N) - $t0" | bc) s"
-cat > "$work/etc/lvm.conf" <<EOC
-devices { dir = "/dev" scan = [ "$work/dev" ] obtain_device_list_from_udev = 0
-          external_device_info_source = "none" global_filter = [ "a|^$work/dev/|", "r|.*|" ] }
-global { use_lvmetad = 1 locking_type = 1 locking_dir = "$work/lock" use_lvmpolld = 0 activation = 0 }
-activation { udev_sync = 0 udev_rules = 0 verify_udev_operations = 0 monitoring = 0 }
-backup { backup = 0 archive = 0 }
-EOC
+bench_conf "$work"
 export LVM_SYSTEM_DIR=$work/etc LVM_SUPPRESS_FD_WARNINGS=1 LC_ALL=C LVM_LVMETAD_SOCKET=$work/s
 daemon=${DAEMON:-$REF/sbin/lvmetad}
 "$daemon" -f -s "$work/s" -p "$work/p" 2>/dev/null & dpid=$!
