@@ -423,14 +423,17 @@ fn a_pidfile_that_is_a_symlink_is_refused() {
     let link = dir.path().join("lvmetad.pid");
     std::os::unix::fs::symlink(&target, &link).unwrap();
     let socket = dir.path().join("s");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvmetad"))
-        .args(["-f", "-s"])
-        .arg(&socket)
-        .arg("-p")
-        .arg(&link)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lvmetad"))
+            .args(["-f", "-s"])
+            .arg(&socket)
+            .arg("-p")
+            .arg(&link)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run();
     assert_eq!(out.status.code(), Some(13));
     assert_eq!(
         s(&out.stderr),
@@ -444,14 +447,7 @@ fn a_pidfile_that_is_a_symlink_is_refused() {
     assert!(!socket.exists());
     // a link to an existing file: that file is not written either
     std::fs::write(&target, b"keep").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lvmetad"))
-        .args(["-f", "-s"])
-        .arg(&socket)
-        .arg("-p")
-        .arg(&link)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = run();
     assert_eq!(out.status.code(), Some(13));
     assert_eq!(std::fs::read(&target).unwrap(), b"keep");
 }
