@@ -69,14 +69,23 @@ impl BlockRead for Probed {
         self.file.size()
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> std::io::Result<usize> {
-        let end = off.saturating_add(buf.len() as u64);
-        if end <= self.head.len() as u64 {
-            let o = off as usize;
-            buf.copy_from_slice(&self.head[o..o + buf.len()]);
-            return Ok(buf.len());
+        match from_head(&self.head, off, buf) {
+            Some(n) => Ok(n),
+            None => self.file.read_at(off, buf),
         }
-        self.file.read_at(off, buf)
     }
+}
+
+/// A read served from `head` (the device's first bytes, already read) when it lies
+/// inside them; None when the device must be read.
+pub fn from_head(head: &[u8], off: u64, buf: &mut [u8]) -> Option<usize> {
+    let end = off.checked_add(buf.len() as u64)?;
+    if end > head.len() as u64 {
+        return None;
+    }
+    let o = off as usize;
+    buf.copy_from_slice(&head[o..o + buf.len()]);
+    Some(buf.len())
 }
 
 /// Most threads used to wait on device reads at once.

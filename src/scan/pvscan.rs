@@ -64,13 +64,10 @@ impl BlockRead for HeadCache<'_> {
         }
     }
     fn read_at(&self, off: u64, buf: &mut [u8]) -> std::io::Result<usize> {
-        let end = off.saturating_add(buf.len() as u64);
-        if end <= self.head.len() as u64 {
-            let o = off as usize;
-            buf.copy_from_slice(&self.head[o..o + buf.len()]);
-            return Ok(buf.len());
+        match super::probe::from_head(&self.head, off, buf) {
+            Some(n) => Ok(n),
+            None => self.inner.read_at(off, buf),
         }
-        self.inner.read_at(off, buf)
     }
 }
 
