@@ -9,8 +9,14 @@
 //! `makedev(IMAGE_MAJOR, n)` where n is its position among those files: stable across
 //! runs and never a real block device (Linux assigns no block major 4095).
 
+use nix::dir::{Dir, Type};
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{fstatat, FileStat, Mode, SFlag};
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::fs;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -99,6 +105,52 @@ pub fn prefer(a: &Path, b: &Path) -> bool {
     sa.as_bytes() < sb.as_bytes()
 }
 
+/// What one directory entry is to the walk.
+#[derive(Debug, PartialEq, Eq)]
+enum Entry {
+    /// A directory (not a symlink to one): walked.
+    Dir,
+    /// A block device node, or a symlink to one: an alias of this device number.
+    Block(u64),
+    Other,
+}
+
+fn kind_of(st: &FileStat) -> Option<Type> {
+    match SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) {
+        SFlag::S_IFDIR => Some(Type::Directory),
+        SFlag::S_IFBLK => Some(Type::BlockDevice),
+        SFlag::S_IFLNK => Some(Type::Symlink),
+        _ => None,
+    }
+}
+
+/// Classify an entry from its dirent type `ty` (`None`: the filesystem gave none) with
+/// as few stats as that allows: `stat(false)` is the entry's lstat, `stat(true)` its
+/// target's stat. A directory costs none, a node or a symlink one, an untyped entry
+/// at most two.
+fn classify(ty: Option<Type>, stat: &dyn Fn(bool) -> Option<FileStat>) -> Entry {
+    let (kind, own) = match ty {
+        Some(t) => (t, None),
+        None => match stat(false) {
+            Some(st) => match kind_of(&st) {
+                Some(k) => (k, Some(st)),
+                None => return Entry::Other,
+            },
+            None => return Entry::Other,
+        },
+    };
+    let block = match kind {
+        Type::Directory => return Entry::Dir,
+        Type::BlockDevice => own.or_else(|| stat(false)),
+        Type::Symlink => stat(true),
+        _ => None,
+    };
+    match block {
+        Some(st) if kind_of(&st) == Some(Type::BlockDevice) => Entry::Block(st.st_rdev),
+        _ => Entry::Other,
+    }
+}
+
 /// The device cache: devices by number, iterated in LVM's order.
 #[derive(Clone, Debug, Default)]
 pub struct DevCache {
@@ -158,26 +210,41 @@ impl DevCache {
             }
             return;
         }
-        let mut entries: Vec<PathBuf> = match fs::read_dir(dir) {
-            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        // One pass over the directory: the names with their dirent types, sorted by
+        // bytes (`alphasort` in the C locale), then one stat per device entry, relative
+        // to the directory's descriptor (a symlink's target, or a node's own rdev).
+        let mut d = match Dir::open(
+            dir,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(d) => d,
             Err(_) => return,
         };
-        entries.sort();
-        for e in entries {
-            let m = match fs::symlink_metadata(&e) {
-                Ok(m) => m,
-                Err(_) => continue,
+        let fd = d.as_raw_fd();
+        let mut entries: Vec<(OsString, Option<Type>)> = d
+            .iter()
+            .filter_map(Result::ok)
+            .filter(|e| !matches!(e.file_name().to_bytes(), b"." | b".."))
+            .map(|e| {
+                let name = OsStr::from_bytes(e.file_name().to_bytes()).to_owned();
+                (name, e.file_type())
+            })
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        for (name, ty) in entries {
+            let stat = |follow: bool| {
+                let flags = if follow {
+                    AtFlags::empty()
+                } else {
+                    AtFlags::AT_SYMLINK_NOFOLLOW
+                };
+                fstatat(Some(fd), name.as_os_str(), flags).ok()
             };
-            if m.is_dir() {
-                self.walk(&e, depth + 1);
-            } else if m.file_type().is_block_device() {
-                self.add(m.rdev(), e, false);
-            } else if m.file_type().is_symlink() {
-                if let Ok(t) = fs::metadata(&e) {
-                    if t.file_type().is_block_device() {
-                        self.add(t.rdev(), e, false);
-                    }
-                }
+            match classify(ty, &stat) {
+                Entry::Dir => self.walk(&dir.join(&name), depth + 1),
+                Entry::Block(rdev) => self.add(rdev, dir.join(&name), false),
+                Entry::Other => {}
             }
         }
     }
@@ -233,6 +300,75 @@ pub fn sysfs_size(devno: u64) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The walk over a directory with every kind of entry; run as root (mknod). Each
+    /// entry is also classified as a filesystem without dirent types makes the walk do.
+    #[test]
+    #[cfg_attr(miri, ignore)] // mknod, fstatat
+    fn walk_keeps_block_nodes_and_symlinks_to_them() {
+        use nix::sys::stat::mknod;
+        use std::os::unix::fs::symlink;
+        let t = std::env::temp_dir().join(format!("lvmetad-walk-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&t);
+        fs::create_dir_all(t.join("sub")).unwrap();
+        let blk = |p: &Path, min| {
+            mknod(
+                p,
+                SFlag::S_IFBLK,
+                Mode::from_bits_truncate(0o600),
+                makedev(7, min),
+            )
+        };
+        blk(&t.join("b0"), 0).expect("mknod (tests run as root)");
+        blk(&t.join("sub/b1"), 1).unwrap();
+        mknod(
+            &t.join("chr"),
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o600),
+            makedev(1, 3),
+        )
+        .unwrap();
+        symlink("b0", t.join("a0")).unwrap(); // alias of 7:0, same depth
+        symlink("../b0", t.join("sub/z0")).unwrap(); // alias of 7:0, deeper
+        symlink("sub", t.join("dirlink")).unwrap(); // a directory symlink: not followed
+        symlink("nowhere", t.join("dangling")).unwrap();
+        symlink("chr", t.join("chrlink")).unwrap();
+        fs::write(t.join("file"), b"x").unwrap();
+
+        let mut c = DevCache::default();
+        c.scan_dirs(std::slice::from_ref(&t));
+        let got: Vec<(u64, Vec<PathBuf>)> =
+            c.iter().map(|d| (d.devno, d.aliases.clone())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    makedev(7, 0),
+                    vec![t.join("a0"), t.join("b0"), t.join("sub/z0")]
+                ),
+                (makedev(7, 1), vec![t.join("sub/b1")]),
+            ]
+        );
+
+        let untyped = |name: &str| {
+            let p = t.join(name);
+            classify(None, &|follow| {
+                let flags = if follow {
+                    AtFlags::empty()
+                } else {
+                    AtFlags::AT_SYMLINK_NOFOLLOW
+                };
+                fstatat(None, &p, flags).ok()
+            })
+        };
+        assert_eq!(untyped("b0"), Entry::Block(makedev(7, 0)));
+        assert_eq!(untyped("a0"), Entry::Block(makedev(7, 0)));
+        assert_eq!(untyped("sub"), Entry::Dir);
+        for other in ["dirlink", "dangling", "chr", "chrlink", "file", "missing"] {
+            assert_eq!(untyped(other), Entry::Other, "{}", other);
+        }
+        fs::remove_dir_all(&t).unwrap();
+    }
 
     #[test]
     fn dev_t_encoding_and_scan_order() {
