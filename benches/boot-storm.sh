@@ -53,6 +53,7 @@ for l in "${loops[@]}"; do
     devnums+=("$(printf '%d:%d' "0x$(stat -L -c %t "$l")" "0x$(stat -L -c %T "$l")")")
 done
 bench_conf "$work"
+bench_dm_once "$work"
 export LVM_SYSTEM_DIR=$work/etc LVM_SUPPRESS_FD_WARNINGS=1 LC_ALL=C LVM_LVMETAD_SOCKET=$work/s
 start_daemon() {
     [ -n "$dpid" ] && { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null || true; }
@@ -95,13 +96,12 @@ cmd, devs = argv[:sep], argv[sep+1:]
 out = sys.argv[1]
 t0 = time.monotonic()
 pids = {}
+# posix_spawn (vfork-like): a forking Python would copy its page tables per command and
+# stretch the start of the storm over the commands' own run time
 for i, d in enumerate(devs):
-    o = os.open(f"{out}.{i}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    pid = os.fork()
-    if pid == 0:
-        os.dup2(o, 1); os.dup2(o, 2)
-        os.execv(cmd[0], cmd + [d])
-    os.close(o)
+    pid = os.posix_spawn(cmd[0], cmd + [d], os.environ, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, f"{out}.{i}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+        (os.POSIX_SPAWN_DUP2, 1, 2)])
     pids[pid] = i
 rc = {}
 cpu = 0.0
@@ -142,7 +142,7 @@ done
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf '%s\n' "${notes[@]}"
 msw=$(med "${sw[@]}"); mow=$(med "${ow[@]}"); msc=$(med "${sc[@]}"); moc=$(med "${oc[@]}")
-echo "MODE=$MODE devices=$N rounds=$ROUNDS cpus=$(nproc)"
+echo "MODE=$MODE devices=$N rounds=$ROUNDS cpus=$(nproc); $dm_note"
 echo "  stock lvm + stock lvmetad : median wall ${msw} ms, cpu ${msc} ms"
 echo "  ours ($MODE) + our lvmetad: median wall ${mow} ms, cpu ${moc} ms"
 echo "  ratio ours/stock: wall $(echo "scale=3; $mow / $msw" | bc), cpu $(echo "scale=3; $moc / $msc" | bc); cpu floor of ours on $(nproc) cpus: $(echo "scale=0; $moc / $(nproc)" | bc) ms"

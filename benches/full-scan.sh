@@ -73,6 +73,7 @@ start_daemon() { # binary socket
     "$1" -f -s "$2" -p "$2.pid" 2>/dev/null & pids+=($!)
     for _ in $(seq 200); do [ -S "$2" ] && break; sleep 0.02; done
 }
+bench_dm_once "$work"
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A RES
 for N in $NS; do
@@ -152,4 +153,4 @@ if [ $# -eq 2 ]; then
     d=$(($2 - $1))
     echo "per additional device ($1 -> $2 PVs): stock $(echo "scale=3; ($a2 - $a1) / $d" | bc) ms, ours $(echo "scale=3; ($b2 - $b1) / $d" | bc) ms, ours into stock $(echo "scale=3; ($x2 - $x1) / $d" | bc) ms"
 fi
-echo "rounds=$ROUNDS cpus=$(nproc) ours=$OURS"
+echo "rounds=$ROUNDS cpus=$(nproc) ours=$OURS; $dm_note"
