@@ -358,6 +358,32 @@ fn fd3_not_our_socket_is_ignored() {
 }
 
 /// Descriptors of a process, as (fd, link target).
+/// Have one request served on the socket and closed, then wait until the daemon `pid`
+/// serves no connection (its "lvmetad-client" threads have ended): the probe's descriptor
+/// is then closed on the daemon's side too.
+fn probe_served(socket: &Path, pid: u32) {
+    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    let r = exchange(&mut s, b"request = \"hello\"\n");
+    assert!(r.starts_with(b"response = \"OK\""));
+    drop(s);
+    let t0 = Instant::now();
+    loop {
+        let clients = std::fs::read_dir(format!("/proc/{}/task", pid))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|c| c.trim_end() == "lvmetad-client")
+            .count();
+        if clients == 0 {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "a connection stays open"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 fn fd_table(pid: u32) -> Vec<(RawFd, String)> {
     let mut v: Vec<(RawFd, String)> = std::fs::read_dir(format!("/proc/{}/fd", pid))
         .unwrap()
@@ -415,6 +441,7 @@ fn background_mode_closes_inherited_descriptors() {
     assert_eq!(st.code(), Some(0));
     let pid: u32 = wait_file(&pidf).trim().parse().unwrap();
     wait_connectable(&sock);
+    probe_served(&sock, pid);
     let t = fd_table(pid);
     let fds: Vec<RawFd> = t.iter().map(|(fd, _)| *fd).collect();
     assert_eq!(fds, vec![0, 1, 2, 3, 4], "{:?}", t);
