@@ -1,5 +1,6 @@
 //! `lvmetad`: the LVM metadata caching daemon, command-line compatible with
-//! LVM2 2.02.188's (`-f -l LEVELS -p PIDFILE -s SOCKET -t SECS -V -h`).
+//! LVM2 2.02.188's (`-f -l LEVELS -p PIDFILE -s SOCKET -t SECS -V -h`), plus the opt-in
+//! `--fast-takeover` (lvmetad(8)).
 
 use lvmetad::daemon::log::Logger;
 use lvmetad::daemon::server::{run, Options};
@@ -32,6 +33,12 @@ fn main() {
         let a = &args[i];
         if a == "--" {
             break;
+        }
+        // Not in LVM's getopt string, so not in its help text either (docs/compat.md).
+        if a == "--fast-takeover" {
+            opts.fast_takeover = true;
+            i += 1;
+            continue;
         }
         if !a.starts_with('-') || a.len() < 2 {
             i += 1;

@@ -34,6 +34,21 @@ pub struct TokenState {
     pub update_pid: i32,
     pub update_timeout: i32,
     pub update_begin: u64,
+    /// The connection the update in progress began on (0: none, or not known).
+    pub update_conn: u64,
+}
+
+impl TokenState {
+    /// Forget the update in progress and the token: "none", the cache needs populating
+    /// (what LVM's daemon does when an update times out).
+    fn cancel_update(&mut self) {
+        self.token.clear();
+        self.update_begin = 0;
+        self.update_timeout = 0;
+        self.update_pid = 0;
+        self.update_cmd.clear();
+        self.update_conn = 0;
+    }
 }
 
 /// The whole daemon state, shared by all connection threads.
@@ -45,6 +60,9 @@ pub struct Daemon {
     pub pid: i64,
     clock: Box<dyn Fn() -> u64 + Send + Sync>,
     log: super::log::Logger,
+    /// Opt-in (`lvmetad --fast-takeover`): an update whose connection closes before it
+    /// ends is cancelled at once instead of after its `update_timeout` (docs/compat.md).
+    fast_takeover: bool,
 }
 
 /// A reply body (without the terminator).
@@ -112,7 +130,36 @@ impl Daemon {
             pid: std::process::id() as i64,
             clock: Box::new(monotonic_seconds),
             log,
+            fast_takeover: false,
         }
+    }
+
+    /// Cancel an update as soon as the connection it began on closes (see the field).
+    pub fn with_fast_takeover(mut self, on: bool) -> Daemon {
+        self.fast_takeover = on;
+        self
+    }
+
+    /// A connection (numbered as for [`Daemon::handle_on`]) has closed. With the fast
+    /// takeover, an update begun on it and not ended is cancelled: the token becomes
+    /// "none", as after the update's timeout, so that waiting commands populate the
+    /// cache again at once.
+    pub fn connection_closed(&self, conn: u64) {
+        if !self.fast_takeover || conn == 0 {
+            return;
+        }
+        let mut ts = self.token.lock().unwrap_or_else(|e| e.into_inner());
+        if ts.update_conn != conn || ts.token != TOKEN_UPDATE_IN_PROGRESS.as_bytes() {
+            return;
+        }
+        self.log.warn(&format!(
+            "token_update cancelled: connection closed during the update of pid {} cmd {} (begin {} len {})",
+            ts.update_pid,
+            String::from_utf8_lossy(&ts.update_cmd),
+            ts.update_begin,
+            self.now().wrapping_sub(ts.update_begin) as i32
+        ));
+        ts.cancel_update();
     }
 
     /// Replace the monotonic clock (tests).
@@ -140,6 +187,12 @@ impl Daemon {
     /// Handle one request body (terminator removed); the reply body replaces the
     /// contents of `out` (a connection reuses one buffer for all its replies).
     pub fn handle_into(&self, body: &[u8], out: &mut Vec<u8>) {
+        self.handle_on(0, body, out)
+    }
+
+    /// [`Daemon::handle_into`] for a request read from connection `conn` (numbered by
+    /// the server from 1; 0 is no connection): an update begun by it belongs to `conn`.
+    pub fn handle_on(&self, conn: u64, body: &[u8], out: &mut Vec<u8>) {
         out.clear();
         let parsed = match parse_request(body) {
             Ok(t) => Some(t),
@@ -164,14 +217,19 @@ impl Daemon {
         if let Some(t) = &tree {
             self.log.wire_tree("<- ", t);
         }
-        let small = self.dispatch(tree.as_deref_mut(), out);
+        let small = self.dispatch(conn, tree.as_deref_mut(), out);
         out.extend_from_slice(&small);
         self.log.wire_text("-> ", out);
     }
 
     /// The reply to a request: the replies that can be big (lookups, lists, dump) are
     /// written to `out`, the others returned.
-    fn dispatch(&self, mut req_nodes: Option<&mut [Node]>, out: &mut Vec<u8>) -> Vec<u8> {
+    fn dispatch(
+        &self,
+        conn: u64,
+        mut req_nodes: Option<&mut [Node]>,
+        out: &mut Vec<u8>,
+    ) -> Vec<u8> {
         let r: Option<&[Node]> = req_nodes.as_deref();
         let c = Common {
             rq: req_str(r, "request").unwrap_or(b"NONE"),
@@ -197,7 +255,7 @@ impl Daemon {
                 push_int(&mut b, "version", PROTOCOL_VERSION);
                 b
             }
-            Request::TokenUpdate => self.token_update(&mut self.token_lock(rq), &c),
+            Request::TokenUpdate => self.token_update(&mut self.token_lock(rq), &c, conn),
             Request::PvFound => {
                 self.pv_found(&mut self.write(rq), req_nodes.as_deref_mut().unwrap())
             }
@@ -308,8 +366,9 @@ impl Daemon {
         b
     }
 
-    fn start_update(&self, ts: &mut TokenState, c: &Common) -> Vec<u8> {
+    fn start_update(&self, ts: &mut TokenState, c: &Common, conn: u64) -> Vec<u8> {
         let prev = std::mem::replace(&mut ts.token, truncate(c.token, TOKEN_MAX));
+        ts.update_conn = conn;
         ts.update_begin = self.now();
         ts.update_timeout = c.update_timeout;
         ts.update_pid = c.pid;
@@ -317,12 +376,12 @@ impl Daemon {
         prev
     }
 
-    fn token_update(&self, ts: &mut TokenState, c: &Common) -> Vec<u8> {
+    fn token_update(&self, ts: &mut TokenState, c: &Common, conn: u64) -> Vec<u8> {
         let prev_ip = ts.token == TOKEN_UPDATE_IN_PROGRESS.as_bytes();
         let this_ip = c.token == TOKEN_UPDATE_IN_PROGRESS.as_bytes();
         let mut prev_token = Vec::new();
         if !prev_ip && this_ip {
-            prev_token = self.start_update(ts, c);
+            prev_token = self.start_update(ts, c, conn);
             self.log.info(&format!(
                 "token_update begin {} timeout {} pid {} cmd {}",
                 ts.update_begin,
@@ -346,7 +405,7 @@ impl Daemon {
                 gap as i32,
                 String::from_utf8_lossy(&ts.update_cmd)
             ));
-            prev_token = self.start_update(ts, c);
+            prev_token = self.start_update(ts, c, conn);
         } else if prev_ip && !this_ip {
             if ts.update_pid != c.pid {
                 self.log.warn(&format!(
@@ -365,6 +424,7 @@ impl Daemon {
             ts.update_timeout = 0;
             ts.update_pid = 0;
             ts.update_cmd.clear();
+            ts.update_conn = 0;
         }
         let mut b = simple("OK");
         push_str(&mut b, "prev_token", &prev_token);
@@ -404,11 +464,7 @@ impl Daemon {
                     ts.update_pid,
                     String::from_utf8_lossy(&ts.update_cmd)
                 ));
-                ts.token.clear();
-                ts.update_begin = 0;
-                ts.update_timeout = 0;
-                ts.update_pid = 0;
-                ts.update_cmd.clear();
+                ts.cancel_update();
             }
         }
         let flags = self.flags.load(Ordering::SeqCst);

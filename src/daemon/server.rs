@@ -35,6 +35,8 @@ pub struct Options {
     pub max_request: usize,
     /// Caps on clients and buffered requests (src/daemon/limits.rs).
     pub limits: Limits,
+    /// `--fast-takeover`: cancel an update when its connection closes before it ends.
+    pub fast_takeover: bool,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             idle_timeout: 0,
             max_request: max_request_from_env(),
             limits: Limits::from_env(),
+            fast_takeover: false,
         }
     }
 }
@@ -273,7 +276,7 @@ fn daemonise(pidfile: Option<&Path>) -> Result<(), i32> {
 /// Serve one connection until the peer goes away. The request and reply buffers are
 /// kept between messages, unless a message made them larger than
 /// [`limits::KEEP_BUFFER`]; what a request holds counts towards `budget`.
-fn client_thread(daemon: Arc<Daemon>, stream: UnixStream, max: usize, budget: &Budget) {
+fn client_thread(daemon: Arc<Daemon>, conn: u64, stream: UnixStream, max: usize, budget: &Budget) {
     let mut reader = LibdaemonReader::new();
     let mut reply = Vec::with_capacity(1024);
     let mut metered = Metered::new(&stream, budget);
@@ -298,7 +301,7 @@ fn client_thread(daemon: Arc<Daemon>, stream: UnixStream, max: usize, budget: &B
         };
         // A bug must not take the daemon down: answer this request as failed.
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            daemon.handle_into(body, &mut reply)
+            daemon.handle_on(conn, body, &mut reply)
         }))
         .is_err()
         {
@@ -315,6 +318,7 @@ fn client_thread(daemon: Arc<Daemon>, stream: UnixStream, max: usize, budget: &B
             reply = Vec::with_capacity(1024);
         }
     }
+    daemon.connection_closed(conn);
 }
 
 /// Run the daemon with `opts`; returns the process exit status.
@@ -368,7 +372,7 @@ pub fn run(mut opts: Options) -> i32 {
     if !opts.foreground {
         let _ = nix::sys::signal::kill(nix::unistd::getppid(), nix::sys::signal::Signal::SIGTERM);
     }
-    let daemon = Arc::new(Daemon::new(opts.log));
+    let daemon = Arc::new(Daemon::new(opts.log).with_fast_takeover(opts.fast_takeover));
     let active = Arc::new(AtomicUsize::new(0));
     let lim = &opts.limits;
     limits::raise_nofile(lim);
@@ -377,6 +381,8 @@ pub fn run(mut opts: Options) -> i32 {
     let mut backoff = AcceptBackoff::default();
     let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
     let mut idle_rounds = 0u32;
+    // connection numbers for the fast takeover (Daemon::handle_on); 0 is none
+    let mut next_conn = 0u64;
     let accept_once = super::activation::is_blocking(&listener);
     loop {
         threads.retain(|t| !t.is_finished());
@@ -423,6 +429,8 @@ pub fn run(mut opts: Options) -> i32 {
                         let max = opts.max_request;
                         let (g, b) = (Arc::clone(&gate), Arc::clone(&budget));
                         a.fetch_add(1, Ordering::SeqCst);
+                        next_conn += 1;
+                        let conn = next_conn;
                         let spawned = std::thread::Builder::new()
                             .name("lvmetad-client".into())
                             .stack_size(256 << 10)
@@ -435,7 +443,7 @@ pub fn run(mut opts: Options) -> i32 {
                                     }
                                 }
                                 let _done = Done(a, g);
-                                client_thread(d, stream, max, &b);
+                                client_thread(d, conn, stream, max, &b);
                             });
                         match spawned {
                             Ok(h) => threads.push(h),
