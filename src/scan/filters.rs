@@ -121,13 +121,12 @@ impl DevTypes {
 
 /// Whether a loop device scans partitions (`/sys/dev/block/M:m/loop/partscan`).
 pub fn loop_partscan(devno: u64) -> bool {
-    std::fs::read_to_string(format!(
+    super::devices::read_attr(&format!(
         "/sys/dev/block/{}:{}/loop/partscan",
         major(devno),
         minor(devno)
     ))
-    .map(|s| s.trim() == "1")
-    .unwrap_or(false)
+    .is_some_and(|s| s.trim() == "1")
 }
 
 /// `_has_partition_table()`: an msdos partition table in sector 0.
