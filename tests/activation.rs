@@ -366,22 +366,7 @@ fn probe_served(socket: &Path, pid: u32) {
     let r = exchange(&mut s, b"request = \"hello\"\n");
     assert!(r.starts_with(b"response = \"OK\""));
     drop(s);
-    let t0 = Instant::now();
-    loop {
-        let clients = std::fs::read_dir(format!("/proc/{}/task", pid))
-            .unwrap()
-            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-            .filter(|c| c.trim_end() == "lvmetad-client")
-            .count();
-        if clients == 0 {
-            return;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "a connection stays open"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_client_threads(pid, 0);
 }
 
 fn fd_table(pid: u32) -> Vec<(RawFd, String)> {

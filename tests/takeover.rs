@@ -8,18 +8,8 @@ use common::images::*;
 use common::*;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 const BEGIN: &[u8] = b"request = \"token_update\"\ntoken = \"update in progress\"\nupdate_timeout = 60\npid = 4242\ncmd = \"pvscan\"\n";
-
-/// The daemon's connection threads ("lvmetad-client") that are alive.
-fn client_threads(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{}/task", pid))
-        .unwrap()
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|c| c.trim_end() == "lvmetad-client")
-        .count()
-}
 
 /// Begin an update on a connection of its own, close it, and wait until the daemon's
 /// thread for it has ended (it handles the close before it ends).
@@ -29,14 +19,7 @@ fn begin_and_close(d: &DaemonProc) {
     assert!(reply.starts_with("response = \"OK\"\n"), "{}", reply);
     assert!(global_info(&d.socket).contains("token = \"update in progress\""));
     drop(s);
-    let t0 = Instant::now();
-    while client_threads(d.pid()) > 0 {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "connection thread still alive"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_client_threads(d.pid(), 0);
 }
 
 fn field<'a>(info: &'a str, key: &str) -> &'a str {
@@ -77,11 +60,7 @@ fn only_the_connection_that_began_the_update_cancels_it() {
         let r = String::from_utf8_lossy(&exchange(&mut s, BEGIN)).into_owned();
         assert!(r.starts_with("response = \"token_updating\""), "{}", r);
     }
-    let t0 = Instant::now();
-    while client_threads(d.pid()) > 1 {
-        assert!(t0.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_client_threads(d.pid(), 1);
     assert_eq!(
         field(&global_info(&d.socket), "token"),
         "\"update in progress\""
@@ -90,10 +69,7 @@ fn only_the_connection_that_began_the_update_cancels_it() {
     let end = b"request = \"token_update\"\ntoken = \"filter:1\"\nupdate_timeout = 60\npid = 4242\ncmd = \"pvscan\"\n";
     assert!(String::from_utf8_lossy(&exchange(&mut owner, end)).starts_with("response = \"OK\""));
     drop(owner);
-    while client_threads(d.pid()) > 0 {
-        assert!(t0.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_client_threads(d.pid(), 0);
     assert_eq!(field(&global_info(&d.socket), "token"), "\"filter:1\"");
 }
 

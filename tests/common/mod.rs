@@ -121,6 +121,28 @@ impl Drop for DaemonProc {
     }
 }
 
+/// Wait until the daemon `pid` has at most `n` connection threads ("lvmetad-client")
+/// alive: a connection's thread handles its close before it ends.
+pub fn wait_client_threads(pid: u32, n: usize) {
+    let t0 = Instant::now();
+    loop {
+        let alive = std::fs::read_dir(format!("/proc/{}/task", pid))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|c| c.trim_end() == "lvmetad-client")
+            .count();
+        if alive <= n {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "{} connection threads still alive",
+            alive
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Send one framed message (body given without terminator) and read the reply body.
 pub fn exchange(s: &mut UnixStream, body: &[u8]) -> Vec<u8> {
     let mut m = body.to_vec();
