@@ -107,3 +107,31 @@ fn a_waiting_pvscan_takes_over_when_the_updater_goes() {
     assert_eq!(rest, "");
     assert_eq!(dump(&d.socket), clean);
 }
+
+/// An update that replaced a timed-out one belongs to the connection that replaced it:
+/// closing the first updater's connection leaves it alone, closing its own cancels it.
+#[test]
+fn a_replaced_update_belongs_to_the_connection_that_replaced_it() {
+    let d = DaemonProc::start_with(&["--fast-takeover"], &[]);
+    // update_timeout = 0: over as soon as it began, so the next begin replaces it
+    let first = b"request = \"token_update\"\ntoken = \"update in progress\"\nupdate_timeout = 0\npid = 1111\ncmd = \"first\"\n";
+    let mut a = d.connect();
+    assert!(String::from_utf8_lossy(&exchange(&mut a, first)).starts_with("response = \"OK\""));
+    let mut b = d.connect();
+    let r = String::from_utf8_lossy(&exchange(&mut b, BEGIN)).into_owned();
+    assert!(r.starts_with("response = \"OK\"\n"), "{}", r);
+    assert_eq!(field(&global_info(&d.socket), "update_pid"), "4242");
+
+    drop(a);
+    wait_client_threads(d.pid(), 1);
+    let info = global_info(&d.socket);
+    assert_eq!(field(&info, "token"), "\"update in progress\"");
+    assert_eq!(field(&info, "update_pid"), "4242");
+    assert_eq!(field(&info, "update_cmd"), "\"pvscan\"");
+
+    drop(b);
+    wait_client_threads(d.pid(), 0);
+    let info = global_info(&d.socket);
+    assert_eq!(field(&info, "token"), "\"none\"");
+    assert_eq!(field(&info, "update_pid"), "0");
+}

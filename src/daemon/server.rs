@@ -277,6 +277,15 @@ fn daemonise(pidfile: Option<&Path>) -> Result<(), i32> {
 /// kept between messages, unless a message made them larger than
 /// [`limits::KEEP_BUFFER`]; what a request holds counts towards `budget`.
 fn client_thread(daemon: Arc<Daemon>, conn: u64, stream: UnixStream, max: usize, budget: &Budget) {
+    // However the thread ends, even by a panic outside a request's handling, the
+    // daemon hears that the connection closed (the fast takeover depends on it).
+    struct Closed<'a>(&'a Daemon, u64);
+    impl Drop for Closed<'_> {
+        fn drop(&mut self) {
+            self.0.connection_closed(self.1);
+        }
+    }
+    let _closed = Closed(&daemon, conn);
     let mut reader = LibdaemonReader::new();
     let mut reply = Vec::with_capacity(1024);
     let mut metered = Metered::new(&stream, budget);
@@ -318,7 +327,6 @@ fn client_thread(daemon: Arc<Daemon>, conn: u64, stream: UnixStream, max: usize,
             reply = Vec::with_capacity(1024);
         }
     }
-    daemon.connection_closed(conn);
 }
 
 /// Run the daemon with `opts`; returns the process exit status.
