@@ -357,7 +357,6 @@ fn fd3_not_our_socket_is_ignored() {
     }
 }
 
-/// Descriptors of a process, as (fd, link target).
 /// Have one request served on the socket and closed, then wait until the daemon `pid`
 /// serves no connection (its "lvmetad-client" threads have ended): the probe's descriptor
 /// is then closed on the daemon's side too.
@@ -369,6 +368,7 @@ fn probe_served(socket: &Path, pid: u32) {
     wait_client_threads(pid, 0);
 }
 
+/// Descriptors of a process, as (fd, link target).
 fn fd_table(pid: u32) -> Vec<(RawFd, String)> {
     let mut v: Vec<(RawFd, String)> = std::fs::read_dir(format!("/proc/{}/fd", pid))
         .unwrap()

@@ -121,15 +121,18 @@ impl Drop for DaemonProc {
     }
 }
 
-/// Wait until the daemon `pid` has at most `n` connection threads ("lvmetad-client")
-/// alive: a connection's thread handles its close before it ends.
+/// Wait until the daemon `pid` has at most `n` connection threads alive: a connection's
+/// thread handles its close before it ends. The daemon's only other thread is its main
+/// thread, so every other task counts; a thread's name would not do, as a new thread
+/// names itself only once it runs.
 pub fn wait_client_threads(pid: u32, n: usize) {
     let t0 = Instant::now();
+    let main = pid.to_string();
     loop {
         let alive = std::fs::read_dir(format!("/proc/{}/task", pid))
             .unwrap()
-            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-            .filter(|c| c.trim_end() == "lvmetad-client")
+            .filter_map(|t| t.ok())
+            .filter(|t| t.file_name().to_str() != Some(main.as_str()))
             .count();
         if alive <= n {
             return;
