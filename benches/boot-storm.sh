@@ -54,6 +54,8 @@ for l in "${loops[@]}"; do
 done
 bench_conf "$work"
 bench_dm_once "$work"
+# the preload goes to each lvm, never to lvmetad-pvscan or the daemons
+ours_preload=${LD_PRELOAD:-}; [ "$MODE" = compat ] && ours_preload=$lvm_preload
 export LVM_SYSTEM_DIR=$work/etc LVM_SUPPRESS_FD_WARNINGS=1 LC_ALL=C LVM_LVMETAD_SOCKET=$work/s
 start_daemon() {
     [ -n "$dpid" ] && { kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null || true; }
@@ -62,10 +64,10 @@ start_daemon() {
     for _ in $(seq 200); do [ -S "$work/s" ] && break; sleep 0.02; done
 }
 start_daemon "$STOCK_D"
-"$STOCK_LVM" pvcreate -q "$work"/dev/pv* >/dev/null 2>&1
+LD_PRELOAD=$lvm_preload "$STOCK_LVM" pvcreate -q "$work"/dev/pv* >/dev/null 2>&1
 g=0
 for start in $(seq 0 8 $((N/2-1))); do
-    "$STOCK_LVM" vgcreate -q vg$g $(for i in $(seq $start $((start+7))); do echo "$work/dev/pv$i"; done) >/dev/null 2>&1
+    LD_PRELOAD=$lvm_preload "$STOCK_LVM" vgcreate -q vg$g $(for i in $(seq $start $((start+7))); do echo "$work/dev/pv$i"; done) >/dev/null 2>&1
     g=$((g+1))
 done
 dump() { python3 - "$work/s" <<'EOP'
@@ -81,8 +83,8 @@ sys.stdout.write(t)
 EOP
 }
 # the reference state: one full scan on a fresh daemon of each kind
-start_daemon "$STOCK_D"; "$STOCK_LVM" pvscan --cache >/dev/null 2>&1; dump > "$work/ref-stock"
-start_daemon "$OUR_D"; "${OURS_CMD[@]}" >/dev/null 2>&1; dump > "$work/ref-ours"
+start_daemon "$STOCK_D"; LD_PRELOAD=$lvm_preload "$STOCK_LVM" pvscan --cache >/dev/null 2>&1; dump > "$work/ref-stock"
+start_daemon "$OUR_D"; LD_PRELOAD=$ours_preload "${OURS_CMD[@]}" >/dev/null 2>&1; dump > "$work/ref-ours"
 
 # one storm: prints "wall_ms cpu_ms"; outputs in $work/out/$1.*
 storm() {
@@ -131,11 +133,11 @@ check() { # tag, reference dump -> "same|DIFFERENT unknown-lines wait-lines"
 sw=(); sc=(); ow=(); oc=(); notes=()
 for r in $(seq "$ROUNDS"); do
     start_daemon "$STOCK_D"
-    read -r w c < <(storm "stock$r" "$STOCK_LVM" pvscan --cache)
+    read -r w c < <(LD_PRELOAD=$lvm_preload storm "stock$r" "$STOCK_LVM" pvscan --cache)
     read -r same unk waits < <(check "stock$r" "$work/ref-stock")
     sw+=("$w"); sc+=("$c"); notes+=("stock round $r: ${w} ms, cpu ${c} ms, state $same, unknown lines $unk, wait lines $waits")
     start_daemon "$OUR_D"
-    read -r w c < <(storm "ours$r" "${OURS_CMD[@]}")
+    read -r w c < <(LD_PRELOAD=$ours_preload storm "ours$r" "${OURS_CMD[@]}")
     read -r same unk waits < <(check "ours$r" "$work/ref-ours")
     ow+=("$w"); oc+=("$c"); notes+=("ours  round $r: ${w} ms, cpu ${c} ms, state $same, unknown lines $unk, wait lines $waits")
 done

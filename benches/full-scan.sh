@@ -82,14 +82,14 @@ for N in $NS; do
     bench_conf "$W"
     export LVM_SYSTEM_DIR=$W/etc
     start_daemon "$STOCK_D" "$W/s1"; start_daemon "$OUR_D" "$W/s2"
-    LVM_LVMETAD_SOCKET=$W/s1 "$STOCK_LVM" pvcreate -q "$W"/dev/pv* >/dev/null 2>&1
+    LVM_LVMETAD_SOCKET=$W/s1 LD_PRELOAD=$lvm_preload "$STOCK_LVM" pvcreate -q "$W"/dev/pv* >/dev/null 2>&1
     for start in $(seq 0 8 $((N/2-1))); do
-        LVM_LVMETAD_SOCKET=$W/s1 "$STOCK_LVM" vgcreate -q vg$((start/8)) \
+        LVM_LVMETAD_SOCKET=$W/s1 LD_PRELOAD=$lvm_preload "$STOCK_LVM" vgcreate -q vg$((start/8)) \
             $(for i in $(seq "$start" $((start+7))); do echo "$W/dev/pv$i"; done) >/dev/null 2>&1
     done
     sw=(); sc=(); ow=(); oc=(); xw=(); xc=()
     for r in $(seq "$ROUNDS"); do
-        OUTF=$W/out.stock; read -r w c < <(LVM_LVMETAD_SOCKET=$W/s1 run "$STOCK_LVM" pvscan --cache); sw+=("$w"); sc+=("$c")
+        OUTF=$W/out.stock; read -r w c < <(LVM_LVMETAD_SOCKET=$W/s1 LD_PRELOAD=$lvm_preload run "$STOCK_LVM" pvscan --cache); sw+=("$w"); sc+=("$c")
         OUTF=$W/out.ours; read -r w c < <(LVM_LVMETAD_SOCKET=$W/s2 run "$OURS" --cache); ow+=("$w"); oc+=("$c")
         OUTF=$W/out.x; read -r w c < <(LVM_LVMETAD_SOCKET=$W/s1 run "$OURS" --cache); xw+=("$w"); xc+=("$c")
     done
@@ -119,7 +119,7 @@ while True:
     c, _ = srv.accept(); threading.Thread(target=relay, args=(c,)).start()
 EOP
     for _ in $(seq 200); do [ -S "$W/s4" ] && break; sleep 0.02; done
-    LVM_LVMETAD_SOCKET=$W/s4 "$STOCK_LVM" pvscan --cache >/dev/null 2>&1
+    LVM_LVMETAD_SOCKET=$W/s4 LD_PRELOAD=$lvm_preload "$STOCK_LVM" pvscan --cache >/dev/null 2>&1
     sleep 0.2
     start_daemon "$STOCK_D" "$W/s5"; start_daemon "$OUR_D" "$W/s6"
     replay() { python3 - "$1" "$W/reqs" <<'EOP'

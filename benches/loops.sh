@@ -31,19 +31,22 @@ EOC
 # bench_dm_once DIR: on a kernel without device-mapper, LVM's libdevmapper rereads
 # /proc/devices on every dm_is_dm_major() call (benches/c/dm_major_once.c says why); that
 # cost exists on no real LVM system and dominates a boot storm. Unless DM_ONCE=0, build
-# the shim into DIR and export LD_PRELOAD so that every `lvm` (stock and ours) reads it
-# once. DM_ONCE=1 forces it; with device-mapper loaded, the auto default does nothing.
-# Sets dm_note to the line the scripts print.
+# the shim into DIR and set lvm_preload to an LD_PRELOAD value with it, which the scripts
+# give to every `lvm` they start (stock and ours) and to nothing else, so that each reads
+# /proc/devices once. DM_ONCE=1 forces it; with device-mapper loaded, the auto default
+# does nothing. Sets dm_note to the line the scripts print. Needs a C compiler (cc).
 bench_dm_once() {
     local dir=$1 top
     top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    lvm_preload=${LD_PRELOAD:-}
     dm_note="DM_ONCE=0: libdevmapper as it runs on this kernel"
     case ${DM_ONCE:-auto} in
     0) return ;;
     auto) grep -q ' device-mapper$' /proc/devices && {
               dm_note="device-mapper loaded: libdevmapper unchanged"; return; } ;;
     esac
+    command -v cc >/dev/null || { echo "bench_dm_once: no C compiler (cc); install one or set DM_ONCE=0" >&2; exit 2; }
     cc -O2 -shared -fPIC -o "$dir/dm_major_once.so" "$top/benches/c/dm_major_once.c"
-    export LD_PRELOAD=$dir/dm_major_once.so${LD_PRELOAD:+:$LD_PRELOAD}
+    lvm_preload=$dir/dm_major_once.so${LD_PRELOAD:+:$LD_PRELOAD}
     dm_note="no device-mapper in this kernel: /proc/devices read once per lvm (DM_ONCE=0 to measure without)"
 }
