@@ -644,7 +644,9 @@ fn daemon_killed_during_a_scan_then_restarted() {
         ("c04_vg1_pv2", Fault::None),
     ]);
     let s2 = sock.clone();
-    let scan = std::thread::spawn(move || scan_in_process(&s2, &mut devs, &[]));
+    // a wait time (the update's timeout) of 60 s: with 1 s, the daemon's whole-second
+    // clock may tick over between the update's start and the check below and cancel it
+    let scan = std::thread::spawn(move || scan_in_process_waiting(&s2, &mut devs, &[], 60));
     entered.recv().unwrap();
     assert!(global_info(&sock).contains(&format!("token = \"{}\"\n", IP)));
     sigkill(&mut daemon.0);
